@@ -1,0 +1,3 @@
+from ewallet.cli import main
+
+raise SystemExit(main())

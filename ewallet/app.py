@@ -1,0 +1,108 @@
+"""build_app(settings) wires everything; nothing is built at import time. Tests call it too,
+with a ManualClock, and serve on port 0."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import signal
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from ewallet.clock import Clock, SystemClock
+from ewallet.context import Services
+from ewallet.dispatch import Dispatcher
+from ewallet.domain.passwords import PasswordHasher
+from ewallet.domain.sessions import Lifetimes
+from ewallet.maintenance import Job, Maintenance, sweep_sessions
+from ewallet.routes import RouteTable, build_route_table
+from ewallet.server import LineServer
+from ewallet.sessions.manager import SessionManager
+from ewallet.sessions.workers import WorkerPool
+from ewallet.settings import Settings
+from ewallet.storage.database import create_db_engine, session_factory
+from ewallet.storage.migrate import upgrade
+
+log = logging.getLogger("ewallet")
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    services: Services
+    table: RouteTable
+    manager: SessionManager
+    server: LineServer
+    maintenance: Maintenance
+    address: tuple[str, int] | None = field(default=None)
+
+    async def start(self) -> tuple[str, int]:
+        self.address = await self.server.start()
+        self.maintenance.start()
+        host, port = self.address
+        if not _is_loopback(host):
+            log.warning("listening on a non-loopback address without TLS: put a TLS terminator in front")
+        log.info("listening on %s:%d", host, port)
+        return self.address
+
+    async def stop(self) -> None:
+        await self.maintenance.stop()
+        await self.server.stop()
+        await asyncio.get_running_loop().run_in_executor(None, self.manager.close)
+        self.engine.dispose()
+
+    async def serve_until_signalled(self) -> None:
+        """Run until SIGINT or SIGTERM, then shut down gracefully."""
+        await self.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+            log.info("shutting down")
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            await self.stop()
+
+
+def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> App:
+    clock = clock or SystemClock()
+    engine = create_db_engine(settings.database_url, busy_timeout=settings.busy_timeout, pool_size=settings.pool_size)
+    if migrate:
+        upgrade(engine)
+    services = Services(
+        settings=settings,
+        clock=clock,
+        pool=WorkerPool(settings.worker_limit, settings.session_limit, clock.now),
+        hasher=PasswordHasher(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism),
+        lifetimes=Lifetimes(
+            session=timedelta(seconds=settings.session_lifetime),
+            unused=timedelta(seconds=settings.unused_session_lifetime),
+        ),
+    )
+    factory = session_factory(engine)
+    table = build_route_table()
+    manager = SessionManager(settings, table, Dispatcher(services, factory))
+    jobs = [Job("session sweep", settings.session_sweep, sweep_sessions)]
+    return App(
+        settings=settings,
+        engine=engine,
+        services=services,
+        table=table,
+        manager=manager,
+        server=LineServer(settings, manager.handle_line),
+        maintenance=Maintenance(services, factory, jobs),
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

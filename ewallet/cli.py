@@ -1,0 +1,85 @@
+"""`ewallet serve|...`: flags override EWALLET_* variables, which override defaults."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import fields
+from typing import Any
+
+from ewallet import __version__
+from ewallet.settings import ENV_PREFIX, Settings, SettingsError, convert, kind_of
+
+
+def add_settings_flags(parser: argparse.ArgumentParser, only: Sequence[str] | None = None) -> None:
+    """One --kebab-case flag per Settings field (all of them, or those named)."""
+    for f in fields(Settings):
+        if only is not None and f.name not in only:
+            continue
+        flag = "--" + f.metadata.get("flag", f.name.replace("_", "-"))
+        env = ENV_PREFIX + f.name.upper()
+        default = "unset" if f.default is None else f.default
+        parser.add_argument(
+            flag,
+            dest=f.name,
+            default=None,
+            metavar=kind_of(f).__name__.upper(),
+            help=f"{f.metadata.get('help', '')} [env {env}, default {default}]",
+        )
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = getattr(args, f.name, None)
+        if raw is not None:
+            overrides[f.name] = convert(f, raw)
+    return Settings.load(**overrides)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ewallet.app import build_app
+
+    settings = settings_from(args)
+    configure_logging(settings.log_level)
+    app = build_app(settings)
+    try:
+        import uvloop  # type: ignore[import-not-found]
+    except ImportError:
+        asyncio.run(app.serve_until_signalled())
+    else:
+        uvloop.run(app.serve_until_signalled())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ewallet", description="EWallet Credit Clock server and tools")
+    parser.add_argument("--version", action="version", version=f"ewallet {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the server", description="Run the ewallet server.")
+    add_settings_flags(serve)
+    serve.set_defaults(run=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except SettingsError as exc:
+        print(f"ewallet: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

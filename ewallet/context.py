@@ -1,0 +1,64 @@
+"""What a handler gets besides its parameters: the transaction, the instant, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session as Db
+
+from ewallet.domain.errors import NotLoggedIn
+from ewallet.domain.sessions import Lifetimes
+from ewallet.settings import Settings
+
+if TYPE_CHECKING:
+    from ewallet.clock import Clock
+    from ewallet.domain.passwords import PasswordHasher
+    from ewallet.sessions.workers import WorkerPool
+    from ewallet.storage.models import Account, EwalletSession
+
+
+@dataclass(frozen=True)
+class Services:
+    """Long-lived collaborators, built once by build_app."""
+
+    settings: Settings
+    clock: Clock
+    pool: WorkerPool
+    hasher: PasswordHasher
+    lifetimes: Lifetimes
+
+
+@dataclass
+class Context:
+    db: Db
+    now: datetime
+    services: Services
+    peer: str
+    route_name: str
+    client_id: str | None = None
+    session: EwalletSession | None = None
+    account: Account | None = None
+    #: Canonical parameters (for idempotency records).
+    raw_params: dict[str, Any] = field(default_factory=dict)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    on_rollback: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def user(self) -> Account:
+        """The active account; routes at user level always have one."""
+        if self.account is None:
+            raise NotLoggedIn()
+        return self.account
+
+    @property
+    def live_session(self) -> EwalletSession:
+        if self.session is None:
+            raise RuntimeError("a session-level route ran without a session")
+        return self.session

@@ -1,0 +1,1 @@
+"""Domain logic: synchronous, free of sockets, JSON and pydantic."""

@@ -1,0 +1,113 @@
+"""System instructions (§8): workers and sessions. Guarded by the system key before they run."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session as Db
+
+from ewallet.context import Context
+from ewallet.domain import sessions as session_store
+from ewallet.domain.errors import NotFound
+from ewallet.domain.session_views import summarise
+from ewallet.routes import Access, Route
+from ewallet.schemas.base import NoParams
+from ewallet.schemas.shapes import SystemSessionData, WorkerData
+from ewallet.schemas.system import (
+    CleanupSessionsParams,
+    NewSessionParams,
+    SessionIdParams,
+    SessionInfo,
+    SessionsCleaned,
+    WorkersCleaned,
+    WorkersInfo,
+    WorkerStarted,
+)
+from ewallet.storage.models import EwalletSession
+
+
+def new_worker(_: NoParams, ctx: Context) -> WorkerStarted:
+    return WorkerStarted(worker=ctx.services.pool.new_worker())
+
+
+def new_session(params: NewSessionParams, ctx: Context) -> SessionInfo:
+    lifetimes = ctx.services.lifetimes
+    session = session_store.create_system_session(ctx.db, ctx.now, lifetimes, params.reference)
+    pool = ctx.services.pool
+    pool.assign(session.id, session_store.effective_expiry(session, lifetimes))
+    ctx.on_rollback.append(lambda: pool.release(session.id))
+    return SessionInfo(ewallet_session=session.id, session_data=system_view(ctx, session))
+
+
+def interrogate_session(params: SessionIdParams, ctx: Context) -> SessionInfo:
+    session = ctx.db.get(EwalletSession, params.session_id)
+    if session is None:
+        raise NotFound("no session with that session_id")
+    return SessionInfo(ewallet_session=session.id, session_data=system_view(ctx, session))
+
+
+def interrogate_workers(_: NoParams, ctx: Context) -> WorkersInfo:
+    return WorkersInfo(
+        workers={
+            w.id: WorkerData(
+                create_date=w.create_date,
+                state_code=w.state_code,
+                state_label=w.state_label,
+                state_timestamp=w.state_timestamp,
+                sessions=list(w.sessions),
+            )
+            for w in ctx.services.pool.snapshot()
+        }
+    )
+
+
+def cleanup_sessions(params: CleanupSessionsParams, ctx: Context) -> SessionsCleaned:
+    if params.session_id is None and params.session_token is None and params.client_id is None:
+        ids = session_store.expired_sessions(ctx.db, ctx.now, ctx.services.lifetimes)
+    else:
+        ids = session_store.sessions_matching(
+            ctx.db, session_id=params.session_id, token=params.session_token, client_id=params.client_id
+        )
+    removed = remove_sessions(ctx.db, ctx, ids)
+    return SessionsCleaned(sessions_cleaned=removed)
+
+
+def remove_sessions(db: Db, ctx: Context, ids: list[int]) -> int:
+    removed = session_store.remove_sessions(db, ids)
+    pool = ctx.services.pool
+    ctx.after_commit.extend((lambda sid=sid: pool.release(sid)) for sid in ids)
+    return removed
+
+
+def cleanup_workers(_: NoParams, ctx: Context) -> WorkersCleaned:
+    ctx.services.pool.prune_expired()
+    removed, reserved, remaining = ctx.services.pool.cleanup()
+    return WorkersCleaned(workers_cleaned=removed, worker_reserved=reserved, worker_pool=remaining)
+
+
+def system_view(ctx: Context, session: EwalletSession) -> SystemSessionData:
+    summary = summarise(ctx.db, session)
+    return SystemSessionData(
+        id=session.id,
+        reference=session.reference,
+        create_date=session.create_date,
+        write_date=session.write_date,
+        expiration_date=session.expiration_date,
+        worker=ctx.services.pool.worker_of(session.id),
+        session_user_account=summary.user_account,
+        session_credit_ewallet=summary.credit_ewallet,
+        session_contact_list=summary.contact_list,
+        session_account_archive=summary.account_archive,
+    )
+
+
+def _system(action: str, target: str, handler: object, params: type = NoParams, summary: str = "") -> Route:
+    return Route("system", action, target, handler, Access.SYSTEM, params, summary=summary)  # type: ignore[arg-type]
+
+
+ROUTES = [
+    _system("new", "worker", new_worker, summary="Start a new worker"),
+    _system("new", "session", new_session, NewSessionParams, "Create a session bound to no client id"),
+    _system("interogate", "session", interrogate_session, SessionIdParams, "Show one session"),
+    _system("interogate", "workers", interrogate_workers, summary="Show the worker pool"),
+    _system("cleanup", "sessions", cleanup_sessions, CleanupSessionsParams, "Remove expired or named sessions"),
+    _system("cleanup", "workers", cleanup_workers, summary="Remove vacant workers but one"),
+]

@@ -1,0 +1,72 @@
+"""Periodic jobs (expired sessions now; the account cleaner and timer sweep plug in the same
+way). Each job runs in its own transaction on a database thread, claiming rows with SKIP LOCKED
+so that several processes can sweep one database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session as Db
+from sqlalchemy.orm import sessionmaker
+
+from ewallet.context import Services
+from ewallet.domain import sessions as session_store
+
+log = logging.getLogger(__name__)
+
+JobFn = Callable[[Db, datetime, Services], int]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    interval: float
+    run: JobFn
+
+
+def sweep_sessions(db: Db, now: datetime, services: Services) -> int:
+    ids = session_store.expired_sessions(db, now, services.lifetimes)
+    removed = session_store.remove_sessions(db, ids)
+    session_store.purge_expired_client_ids(db, now)
+    for sid in ids:
+        services.pool.release(sid)
+    services.pool.prune_expired()
+    return removed
+
+
+class Maintenance:
+    def __init__(self, services: Services, factory: sessionmaker[Db], jobs: list[Job]) -> None:
+        self.services = services
+        self.factory = factory
+        self.jobs = jobs
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def run_once(self, job: Job) -> int:
+        with self.factory.begin() as db:
+            return job.run(db, self.services.clock.now(), self.services)
+
+    def start(self, executor: object = None) -> None:
+        for job in self.jobs:
+            if job.interval > 0:
+                self._tasks.append(asyncio.get_running_loop().create_task(self._loop(job)))
+
+    async def _loop(self, job: Job) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(job.interval)
+            try:
+                done = await loop.run_in_executor(None, self.run_once, job)
+                if done:
+                    log.info("%s: %d cleaned", job.name, done)
+            except Exception:
+                log.exception("maintenance job %s failed; it runs again next interval", job.name)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()

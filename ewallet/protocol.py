@@ -1,0 +1,94 @@
+"""The instruction envelope (§2 steps 3-5 and the request id) and the answer shapes."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from ewallet.domain.errors import (
+    EwalletError,
+    InvalidInstruction,
+    InvalidValue,
+    SystemKeyRequired,
+    UnknownAction,
+)
+from ewallet.routes import AUTH_KEYS, Access, Route, RouteTable
+
+ENVELOPE = frozenset({"controller", "ctype", "action", "id"})
+MAX_REQUEST_ID = 2**63
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """A request whose envelope is valid and whose route is known."""
+
+    route: Route
+    #: The request's keys minus envelope, route and authentication keys: the parameters.
+    params: dict[str, Any]
+    client_id: Any
+    session_token: Any
+    #: The raw "id" value when it may be echoed; _MISSING-free: None means "not given".
+    request_id: Any
+    id_valid: bool
+
+
+def request_id_of(obj: Any) -> tuple[Any, bool]:
+    """(id to echo or None, whether the id is acceptable). An invalid id is never echoed."""
+    if not isinstance(obj, dict) or "id" not in obj:
+        return None, True
+    value = obj["id"]
+    if isinstance(value, str) and len(value) <= 255:
+        return value, True
+    if isinstance(value, int) and not isinstance(value, bool) and -MAX_REQUEST_ID <= value <= MAX_REQUEST_ID:
+        return value, True
+    return None, False
+
+
+def parse_instruction(obj: Any, table: RouteTable, system_key: str | None) -> Instruction:
+    if not isinstance(obj, dict):
+        raise InvalidInstruction("an instruction set is a JSON object")
+    for name in ("controller", "ctype", "action"):
+        if not isinstance(obj.get(name), str):
+            raise InvalidInstruction(f"{name} is required and must be a string")
+    if obj["ctype"] != "action":
+        raise InvalidInstruction('ctype must be "action"')
+    route = table.resolve(obj["controller"], obj["action"], obj)
+    if route is None:
+        raise UnknownAction("no instruction matches controller, action and target")
+    if route.access is Access.SYSTEM and not system_key_matches(obj.get("system_key"), system_key):
+        raise SystemKeyRequired()
+    taken = ENVELOPE | route.route_keys | AUTH_KEYS[route.access]
+    params = {k: v for k, v in obj.items() if k not in taken}
+    request_id, id_valid = request_id_of(obj)
+    return Instruction(
+        route=route,
+        params=params,
+        client_id=obj.get("client_id"),
+        session_token=obj.get("session_token"),
+        request_id=request_id,
+        id_valid=id_valid,
+    )
+
+
+def system_key_matches(given: Any, configured: str | None) -> bool:
+    """Constant-time comparison; a configured key shorter than 32 characters opens nothing."""
+    if configured is None or len(configured) < 32 or not isinstance(given, str):
+        return False
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), configured.encode("utf-8"))
+
+
+def check_request_id(instruction: Instruction) -> None:
+    if not instruction.id_valid:
+        raise InvalidValue("id must be a string of at most 255 characters or an integer within 2^63")
+
+
+def failure(error: EwalletError) -> dict[str, Any]:
+    return {"failed": True, "error": error.message, "code": error.code}
+
+
+def with_id(answer: dict[str, Any], request_id: Any) -> dict[str, Any]:
+    if request_id is not None:
+        answer["id"] = request_id
+    return answer

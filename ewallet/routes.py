@@ -1,0 +1,103 @@
+"""The one route table. Each handlers module exports ROUTES; this module concatenates them and
+resolves an instruction to its route."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ewallet.schemas.base import NoParams, Params, Reply
+
+
+class Access(enum.Enum):
+    """Permission levels of §4, in increasing order of what a request must carry."""
+
+    ANONYMOUS = "anonymous"
+    CLIENT = "client"
+    SESSION = "session"
+    USER = "user"
+    OWNER = "owner"
+    SYSTEM = "system"
+
+
+#: Keys each access level takes besides the envelope, the route keys and the parameters.
+AUTH_KEYS: dict[Access, frozenset[str]] = {
+    Access.ANONYMOUS: frozenset(),
+    Access.CLIENT: frozenset({"client_id"}),
+    Access.SESSION: frozenset({"client_id", "session_token"}),
+    Access.USER: frozenset({"client_id", "session_token"}),
+    Access.OWNER: frozenset({"client_id", "session_token"}),
+    Access.SYSTEM: frozenset({"system_key"}),
+}
+
+Handler = Callable[[Any, Any], Reply]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One instruction: `{"controller": controller, "action": action, action: head, head: tail}`
+    where target is "head.tail", "head" or None (the action key is then a parameter, as in
+    `pay=<email>`). The handler gets validated params and a dispatch Context and returns a Reply;
+    it never sees raw dicts, sockets or the request id."""
+
+    controller: str
+    action: str
+    target: str | None
+    handler: Handler
+    access: Access
+    params: type[Params] = NoParams
+    summary: str = ""
+    #: Runs without touching the database (no transaction is opened).
+    stateless: bool = False
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        return (self.controller, self.action, self.target)
+
+    @property
+    def route_keys(self) -> frozenset[str]:
+        """The request keys that name this route (consumed before parameters are validated)."""
+        if self.target is None:
+            return frozenset()
+        head = self.target.split(".")[0]
+        return frozenset({self.action, head} if "." in self.target else {self.action})
+
+    @property
+    def name(self) -> str:
+        if self.target is None:
+            return f"{self.controller} {self.action}"
+        head, _, tail = self.target.partition(".")
+        return f"{self.controller} {self.action}={head}" + (f", {head}={tail}" if tail else "")
+
+
+class RouteTable:
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self.routes: list[Route] = []
+        self._by_key: dict[tuple[str, str, str | None], Route] = {}
+        for route in routes:
+            if route.key in self._by_key:
+                raise ValueError(f"duplicate route {route.name}")
+            self._by_key[route.key] = route
+            self.routes.append(route)
+
+    def resolve(self, controller: str, action: str, request: dict[str, Any]) -> Route | None:
+        """Target tried as "head.tail", then "head", then none."""
+        head = request.get(action)
+        if isinstance(head, str):
+            tail = request.get(head) if head != action else None
+            if isinstance(tail, str):
+                route = self._by_key.get((controller, action, f"{head}.{tail}"))
+                if route is not None:
+                    return route
+            route = self._by_key.get((controller, action, head))
+            if route is not None:
+                return route
+        return self._by_key.get((controller, action, None))
+
+
+def build_route_table() -> RouteTable:
+    from ewallet.handlers import all_routes
+
+    return RouteTable(all_routes())

@@ -1,0 +1,1 @@
+"""pydantic models at the edge: request parameters in, reply shapes out."""

@@ -1,0 +1,70 @@
+"""Base classes for request parameters and replies."""
+
+from __future__ import annotations
+
+from datetime import UTC, tzinfo
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ewallet.domain.errors import EwalletError, InvalidValue, MissingField
+
+
+class Params(BaseModel):
+    """Parameters of one instruction: strict types, unknown keys refused. Field order is the
+    documented order, which decides which missing field is named first."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=False)
+
+    #: Parameters that may not all be absent (e.g. edit account): missing_field when none is given.
+    at_least_one: ClassVar[tuple[str, ...]] = ()
+
+
+class NoParams(Params):
+    pass
+
+
+class Reply(BaseModel):
+    """A success. Python names are spelled right; the protocol's spellings are aliases."""
+
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True, validate_by_alias=True)
+
+    failed: bool = False
+
+
+def validate_params(model: type[Params], data: dict[str, Any], zone: tzinfo | None = None) -> Params:
+    """The model's instance, or the protocol error for the first problem (§2 step 8)."""
+    try:
+        params = model.model_validate(data, context={"zone": zone or UTC})
+    except ValidationError as exc:
+        raise params_error(model, exc) from None
+    if model.at_least_one and not any(name in data for name in _wire_names(model, model.at_least_one)):
+        raise MissingField("give at least one of: " + ", ".join(model.at_least_one))
+    return params
+
+
+def _wire_names(model: type[Params], names: tuple[str, ...]) -> list[str]:
+    fields = model.model_fields
+    return [fields[n].validation_alias if isinstance(fields[n].validation_alias, str) else n for n in names]
+
+
+def params_error(model: type[Params], exc: ValidationError) -> EwalletError:
+    errors = exc.errors(include_input=False, include_url=False)
+    missing = {str(e["loc"][0]) for e in errors if e["type"] == "missing" and e["loc"]}
+    if missing:
+        for name, field in model.model_fields.items():
+            wire = field.validation_alias if isinstance(field.validation_alias, str) else name
+            if wire in missing or name in missing:
+                return MissingField(f"{wire} is required")
+    first = errors[0]
+    field = str(first["loc"][0]) if first["loc"] else "parameters"
+    if first["type"] == "extra_forbidden":
+        return InvalidValue(f"unknown field {_printable(field)}")
+    reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    return InvalidValue(f"{field}: {reason}")
+
+
+def _printable(name: str) -> str:
+    """An unknown key is named (it is a field, not a value) but shortened and made safe."""
+    shown = "".join(ch if ch.isprintable() else "?" for ch in name[:64])
+    return repr(shown) + ("..." if len(name) > 64 else "")

@@ -1,0 +1,54 @@
+"""Parameters and replies of the system instructions (§8)."""
+
+from __future__ import annotations
+
+from pydantic import Field, StrictStr, model_validator
+
+from ewallet.domain.errors import InvalidValue
+from ewallet.schemas.base import Params, Reply
+from ewallet.schemas.shapes import SystemSessionData, WorkerData
+from ewallet.schemas.values import RecordId, text
+
+
+class NewSessionParams(Params):
+    reference: text(255) | None = None  # type: ignore[valid-type]
+
+
+class SessionIdParams(Params):
+    session_id: RecordId
+
+
+class CleanupSessionsParams(Params):
+    session_id: RecordId | None = None
+    session_token: StrictStr | None = Field(default=None, max_length=255)
+    client_id: StrictStr | None = Field(default=None, max_length=255)
+
+    @model_validator(mode="after")
+    def one_target(self) -> CleanupSessionsParams:
+        given = [v for v in (self.session_id, self.session_token, self.client_id) if v is not None]
+        if len(given) > 1:
+            raise InvalidValue("give at most one of session_id, session_token, client_id")
+        return self
+
+
+class WorkerStarted(Reply):
+    worker: int
+
+
+class SessionInfo(Reply):
+    ewallet_session: int
+    session_data: SystemSessionData
+
+
+class WorkersInfo(Reply):
+    workers: dict[int, WorkerData]
+
+
+class SessionsCleaned(Reply):
+    sessions_cleaned: int
+
+
+class WorkersCleaned(Reply):
+    workers_cleaned: int
+    worker_reserved: int | None
+    worker_pool: list[int]

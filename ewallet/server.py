@@ -1,0 +1,265 @@
+"""The TCP listener (§1): one connection protocol per client, lines answered one at a time in
+order, timeouts, the connection cap, output backpressure and graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ewallet import wire
+from ewallet.domain.errors import Capacity, EwalletError, FrameTooLarge
+from ewallet.framing import Line, LineFramer, TooLarge
+from ewallet.protocol import failure
+from ewallet.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LineHandler = Callable[[bytes, str], Awaitable[bytes]]
+#: Lines queued on one connection before reading pauses (pipelining without reading answers).
+MAX_QUEUED_LINES = 256
+_CLOSE = object()
+
+
+def error_line(error: EwalletError) -> bytes:
+    return wire.encode(failure(error))
+
+
+class Connection(asyncio.Protocol):
+    def __init__(self, server: LineServer) -> None:
+        self.server = server
+        self.settings = server.settings
+        self.framer = LineFramer(self.settings.max_frame)
+        self.queue: deque[Any] = deque()
+        self.wakeup = asyncio.Event()
+        self.transport: asyncio.Transport | None = None
+        self.peer = "unknown"
+        self.task: asyncio.Task[None] | None = None
+        self.busy = False
+        self.reading_paused = False
+        self.writing_paused = False
+        self.can_write = asyncio.Event()
+        self.can_write.set()
+        self.closing = False
+        self.loop = asyncio.get_running_loop()
+        self.last_activity = self.loop.time()
+        self.idle_timer: asyncio.TimerHandle | None = None
+        self.frame_timer: asyncio.TimerHandle | None = None
+
+    # -- transport callbacks ---------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = str(peer[0]) if isinstance(peer, tuple) else "local"
+        if len(self.server.connections) >= self.settings.max_connections or self.server.stopping:
+            transport.write(error_line(Capacity("too many connections; try again later")))
+            transport.close()
+            return
+        transport.set_write_buffer_limits(high=self.settings.max_unsent)
+        self.server.connections.add(self)
+        self.task = self.loop.create_task(self.serve())
+        self._arm_idle_timer()
+
+    def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
+        self.last_activity = self.loop.time()
+        for event in self.framer.feed(data):
+            self.queue.append(event)
+            if isinstance(event, TooLarge) and event.fatal:
+                self._stop_reading_for_good()
+                break
+        self._update_frame_timer()
+        self.wakeup.set()
+        if len(self.queue) >= MAX_QUEUED_LINES:
+            self._pause_reading()
+
+    def eof_received(self) -> bool:
+        if not self.closing:
+            self.queue.extend(self.framer.finish())
+            self.queue.append(_CLOSE)
+            self.closing = True
+            self._cancel_frame_timer()
+            self.wakeup.set()
+        return True  # keep our write side open until the answers are out
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = True
+        self.queue.clear()
+        self.server.connections.discard(self)
+        self._cancel_frame_timer()
+        if self.idle_timer is not None:
+            self.idle_timer.cancel()
+        self.can_write.set()
+        self.wakeup.set()
+        if self.task is not None and not self.busy:
+            self.task.cancel()
+
+    def pause_writing(self) -> None:
+        self.writing_paused = True
+        self.can_write.clear()
+        self._pause_reading()
+
+    def resume_writing(self) -> None:
+        self.writing_paused = False
+        self.can_write.set()
+        self._maybe_resume_reading()
+
+    # -- the answering loop ----------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        transport = self.transport
+        assert transport is not None
+        try:
+            while True:
+                while not self.queue:
+                    if transport.is_closing():
+                        return
+                    self.wakeup.clear()
+                    await self.wakeup.wait()
+                event = self.queue.popleft()
+                self._maybe_resume_reading()
+                if event is _CLOSE:
+                    break
+                if isinstance(event, TooLarge):
+                    if not event.answered and not transport.is_closing():
+                        transport.write(error_line(FrameTooLarge()))
+                    if event.fatal:
+                        break
+                    continue
+                assert isinstance(event, Line)
+                self.busy = True
+                try:
+                    answer = await self.server.handle_line(event.data, self.peer)
+                finally:
+                    self.busy = False
+                if transport.is_closing():
+                    return
+                transport.write(answer)
+                self.last_activity = self.loop.time()
+                if self.writing_paused:
+                    await self.can_write.wait()
+                if self.server.stopping:
+                    break
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.closing = True
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def stop_after_current(self) -> None:
+        """Shutdown: lines received but not started are dropped unanswered."""
+        self.closing = True
+        self.queue.clear()
+        self._pause_reading()
+        if not self.busy:
+            self.close()
+        self.wakeup.set()
+
+    # -- timers and flow control -----------------------------------------------------------------
+
+    def _arm_idle_timer(self) -> None:
+        self.idle_timer = self.loop.call_later(self.settings.idle_timeout, self._check_idle)
+
+    def _check_idle(self) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        quiet = self.loop.time() - self.last_activity
+        if quiet >= self.settings.idle_timeout and not self.busy and not self.queue and not self.framer.partial:
+            log.debug("closing idle connection from %s", self.peer)
+            self.close()
+            return
+        self.idle_timer = self.loop.call_later(max(self.settings.idle_timeout - quiet, 0.05), self._check_idle)
+
+    def _update_frame_timer(self) -> None:
+        if self.framer.partial:
+            if self.frame_timer is None:
+                self.frame_timer = self.loop.call_later(self.settings.frame_timeout, self._frame_expired)
+        else:
+            self._cancel_frame_timer()
+
+    def _cancel_frame_timer(self) -> None:
+        if self.frame_timer is not None:
+            self.frame_timer.cancel()
+            self.frame_timer = None
+
+    def _frame_expired(self) -> None:
+        self.frame_timer = None
+        if self.framer.partial and self.transport is not None:
+            log.debug("closing connection from %s: line not completed in time", self.peer)
+            self.queue.clear()
+            if not self.busy:
+                self.close()
+            else:
+                self.closing = True
+
+    def _stop_reading_for_good(self) -> None:
+        self.closing = True
+        self._pause_reading()
+
+    def _pause_reading(self) -> None:
+        if not self.reading_paused and self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
+            self.reading_paused = True
+
+    def _maybe_resume_reading(self) -> None:
+        if (
+            self.reading_paused
+            and not self.closing
+            and not self.writing_paused
+            and len(self.queue) < MAX_QUEUED_LINES // 2
+            and self.transport is not None
+            and not self.transport.is_closing()
+        ):
+            self.transport.resume_reading()
+            self.reading_paused = False
+
+
+class LineServer:
+    """Serves `handle_line` over TCP. start() binds; stop() shuts down gracefully."""
+
+    def __init__(self, settings: Settings, handle_line: LineHandler) -> None:
+        self.settings = settings
+        self.handle_line = handle_line
+        self.connections: set[Connection] = set()
+        self.stopping = False
+        self._server: asyncio.Server | None = None
+
+    async def start(self, host: str | None = None, port: int | None = None) -> tuple[str, int]:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: Connection(self),
+            host if host is not None else self.settings.host,
+            port if port is not None else self.settings.port,
+            backlog=4096,
+            reuse_address=True,
+        )
+        address = self._server.sockets[0].getsockname()
+        return str(address[0]), int(address[1])
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop accepting, let started instructions finish (up to the grace period), close."""
+        self.stopping = True
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self.connections):
+            connection.stop_after_current()
+        tasks = [c.task for c in self.connections if c.task is not None and not c.task.done()]
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace if grace is not None else self.settings.shutdown_grace)
+            for task in pending:
+                task.cancel()
+        for connection in list(self.connections):
+            connection.close()
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), timeout=1.0)

@@ -1,0 +1,60 @@
+"""The session manager: takes a request line, resolves it, and runs it on a database thread in
+its session's lane. It is the seam between the asyncio server and the synchronous domain."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ewallet import wire
+from ewallet.dispatch import Dispatcher
+from ewallet.domain.errors import EwalletError, RateLimited
+from ewallet.protocol import Instruction, failure, parse_instruction, request_id_of, with_id
+from ewallet.routes import Access, RouteTable
+from ewallet.sessions.lanes import Lanes
+from ewallet.sessions.ratelimit import RateLimiter
+from ewallet.sessions.tokens import token_digest
+from ewallet.settings import Settings
+
+
+class SessionManager:
+    """handle_line(bytes, peer) -> answer bytes. Instructions of one session token run in order;
+    others run concurrently on a thread pool sized by `settings.threads`."""
+
+    def __init__(self, settings: Settings, table: RouteTable, dispatcher: Dispatcher) -> None:
+        self.settings = settings
+        self.table = table
+        self.dispatcher = dispatcher
+        self.lanes = Lanes()
+        self.executor = ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="ewallet-db")
+        self.anonymous_limit = RateLimiter(settings.anon_rate, 60.0, time.monotonic)
+
+    async def handle_line(self, line: bytes, peer: str) -> bytes:
+        return wire.encode(await self.handle_request(line, peer))
+
+    async def handle_request(self, line: bytes | Any, peer: str) -> dict[str, Any]:
+        """An answer object for one request: raw line bytes, or an already decoded value."""
+        request_id = None
+        try:
+            obj = wire.decode(line) if isinstance(line, bytes | bytearray) else line
+            request_id, _ = request_id_of(obj)
+            instruction = parse_instruction(obj, self.table, self.settings.system_key)
+            if instruction.route.access is Access.ANONYMOUS and not self.anonymous_limit.allow(peer):
+                raise RateLimited("too many anonymous requests from this address")
+        except EwalletError as error:
+            return with_id(failure(error), request_id)
+        answer = await self.run(instruction, peer)
+        return with_id(answer, request_id)
+
+    async def run(self, instruction: Instruction, peer: str) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        token = instruction.session_token
+        if isinstance(token, str) and instruction.route.access is not Access.SYSTEM:
+            async with self.lanes.hold(token_digest(token)):
+                return await loop.run_in_executor(self.executor, self.dispatcher.run, instruction, peer)
+        return await loop.run_in_executor(self.executor, self.dispatcher.run, instruction, peer)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)

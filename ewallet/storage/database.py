@@ -1,0 +1,61 @@
+"""Engines from a URL. SQLite is made durable and serialised for writers: WAL, synchronous=FULL
+(an acknowledged instruction is on disk), a busy timeout, foreign keys, and BEGIN IMMEDIATE so
+that two writers never both read before either writes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+def normalise_url(url: str | URL) -> URL:
+    """postgresql:// means psycopg 3 here, never the psycopg2 default."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def create_db_engine(url: str | URL, *, busy_timeout: float = 5.0, pool_size: int = 20) -> Engine:
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            raise ValueError("an in-memory SQLite database cannot be shared by the server's threads: use a file")
+        engine = create_engine(
+            parsed,
+            connect_args={"timeout": busy_timeout, "check_same_thread": False},
+            pool_size=pool_size,
+            max_overflow=pool_size,
+        )
+        _make_sqlite_durable(engine, busy_timeout)
+        return engine
+    kwargs: dict[str, Any] = {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True}
+    return create_engine(parsed, **kwargs)
+
+
+def _make_sqlite_durable(engine: Engine, busy_timeout: float) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Autocommit at the driver level: SQLAlchemy's "begin" event below then decides how a
+        # transaction starts, instead of pysqlite's deferred BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, autoflush=True)
