@@ -101,3 +101,13 @@ def build_route_table() -> RouteTable:
     from ewallet.handlers import all_routes
 
     return RouteTable(all_routes())
+
+
+def client_route(
+    action: str, target: str | None, handler: Any, access: Access, params: type[Params] = NoParams, summary: str = ""
+) -> Route:
+    return Route("client", action, target, handler, access, params, summary=summary)
+
+
+def system_route(action: str, target: str, handler: Any, params: type[Params] = NoParams, summary: str = "") -> Route:
+    return Route("system", action, target, handler, Access.SYSTEM, params, summary=summary)

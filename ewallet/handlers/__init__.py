@@ -6,6 +6,6 @@ from ewallet.routes import Route
 
 
 def all_routes() -> list[Route]:
-    from ewallet.handlers import session, system
+    from ewallet.handlers import accounts, contacts, resources, session, sheets, system
 
-    return [*session.ROUTES, *system.ROUTES]
+    return [*session.ROUTES, *accounts.ROUTES, *resources.ROUTES, *sheets.ROUTES, *contacts.ROUTES, *system.ROUTES]

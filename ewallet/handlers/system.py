@@ -8,7 +8,7 @@ from ewallet.context import Context
 from ewallet.domain import sessions as session_store
 from ewallet.domain.errors import NotFound
 from ewallet.domain.session_views import summarise
-from ewallet.routes import Access, Route
+from ewallet.routes import system_route
 from ewallet.schemas.base import NoParams
 from ewallet.schemas.shapes import SystemSessionData, WorkerData
 from ewallet.schemas.system import (
@@ -99,15 +99,11 @@ def system_view(ctx: Context, session: EwalletSession) -> SystemSessionData:
     )
 
 
-def _system(action: str, target: str, handler: object, params: type = NoParams, summary: str = "") -> Route:
-    return Route("system", action, target, handler, Access.SYSTEM, params, summary=summary)  # type: ignore[arg-type]
-
-
 ROUTES = [
-    _system("new", "worker", new_worker, summary="Start a new worker"),
-    _system("new", "session", new_session, NewSessionParams, "Create a session bound to no client id"),
-    _system("interogate", "session", interrogate_session, SessionIdParams, "Show one session"),
-    _system("interogate", "workers", interrogate_workers, summary="Show the worker pool"),
-    _system("cleanup", "sessions", cleanup_sessions, CleanupSessionsParams, "Remove expired or named sessions"),
-    _system("cleanup", "workers", cleanup_workers, summary="Remove vacant workers but one"),
+    system_route("new", "worker", new_worker, summary="Start a new worker"),
+    system_route("new", "session", new_session, NewSessionParams, "Create a session bound to no client id"),
+    system_route("interogate", "session", interrogate_session, SessionIdParams, "Show one session"),
+    system_route("interogate", "workers", interrogate_workers, summary="Show the worker pool"),
+    system_route("cleanup", "sessions", cleanup_sessions, CleanupSessionsParams, "Remove expired or named sessions"),
+    system_route("cleanup", "workers", cleanup_workers, summary="Remove vacant workers but one"),
 ]

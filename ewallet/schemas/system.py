@@ -7,11 +7,11 @@ from pydantic import Field, StrictStr, model_validator
 from ewallet.domain.errors import InvalidValue
 from ewallet.schemas.base import Params, Reply
 from ewallet.schemas.shapes import SystemSessionData, WorkerData
-from ewallet.schemas.values import RecordId, text
+from ewallet.schemas.values import RecordId, Text255
 
 
 class NewSessionParams(Params):
-    reference: text(255) | None = None  # type: ignore[valid-type]
+    reference: Text255 | None = None
 
 
 class SessionIdParams(Params):

@@ -7,7 +7,6 @@ format (never a guessing parser)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
-from decimal import Decimal
 from typing import Annotated, Any
 
 from dateutil import tz as dateutil_tz
@@ -60,34 +59,14 @@ InputTimestamp = Annotated[StrictStr, AfterValidator(_parse_input_timestamp)]
 Timestamp = Annotated[datetime, PlainSerializer(_serialize_timestamp, return_type=str)]
 
 
-def minutes_of(hundredths: int) -> float:
-    """Exact integer hundredths of a minute as the wire's two-decimal float."""
-    return float(Decimal(hundredths).scaleb(-2))
-
-
 Minutes = Annotated[float, Field(strict=True)]
 
 
-def _strip(text: str) -> str:
-    return text.strip()
-
-
-def _not_blank(text: str) -> str:
-    if not text:
-        raise ValueError("must not be empty")
-    return text
-
-
-def text(max_length: int, *, required: bool = True) -> Any:
-    """A trimmed string of at most max_length characters (empty refused when required)."""
-    checks = [AfterValidator(_strip)]
-    if required:
-        checks.append(AfterValidator(_not_blank))
-    return Annotated[StrictStr, *checks, AfterValidator(_max_length(max_length))]
-
-
-def _max_length(limit: int) -> Any:
+def _trimmed(limit: int) -> Any:
     def check(value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
         if len(value) > limit:
             raise ValueError(f"must be at most {limit} characters")
         return value
@@ -95,11 +74,13 @@ def _max_length(limit: int) -> Any:
     return check
 
 
-def secret(min_length: int, max_length: int) -> Any:
-    """An untrimmed string (passwords, keys)."""
-    return Annotated[StrictStr, Field(min_length=min_length, max_length=max_length)]
-
-
+#: Trimmed, non-empty strings with the length limits of §3 (refused when too long, never cut).
+Text255 = Annotated[StrictStr, AfterValidator(_trimmed(255))]
+Text32 = Annotated[StrictStr, AfterValidator(_trimmed(32))]
+Text1000 = Annotated[StrictStr, AfterValidator(_trimmed(1000))]
+#: Untrimmed secrets: passwords are checked for strength by the domain, keys only for length.
+Password = Annotated[StrictStr, Field(max_length=128)]
+Key255 = Annotated[StrictStr, Field(min_length=1, max_length=255)]
 RecordId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 Credits = Annotated[StrictInt, Field(ge=1, le=10**9)]
 Number = StrictInt | StrictFloat

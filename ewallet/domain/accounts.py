@@ -1,0 +1,187 @@
+"""Accounts: create, log in and out, switch, edit, and the deletion order (§7 "Accounts")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session as Db
+
+from ewallet.domain import sessions as session_store
+from ewallet.domain.errors import (
+    AccountPendingDeletion,
+    FailedLogin,
+    InvalidValue,
+    NotFound,
+    RateLimited,
+    ThrottledLogin,
+    TimerState,
+)
+from ewallet.domain.passwords import PasswordHasher, check_strength
+from ewallet.domain.tree import new_contact_list, new_ewallet
+from ewallet.domain.validation import (
+    check_email,
+    check_user_name,
+    email_key,
+    ensure_email_free,
+    ensure_name_free,
+    find_account,
+    name_key,
+)
+from ewallet.storage.models import (
+    Account,
+    CreditClock,
+    CreditEwallet,
+    EwalletSession,
+    LoginFailure,
+    LoginRecord,
+    LogoutRecord,
+    PasswordHistory,
+)
+
+#: A new password must differ from the current one and this many before it.
+PASSWORD_HISTORY = 2
+MAX_THROTTLE = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    name: str
+    password: str
+    email: str
+    phone: str | None = None
+    alias: str | None = None
+
+
+def create_account(db: Db, spec: NewAccount, now: datetime, hasher: PasswordHasher, system_name: str) -> Account:
+    check_user_name(spec.name)
+    check_email(spec.email)
+    check_strength(spec.password)
+    ensure_email_free(db, spec.email, system_name)
+    ensure_name_free(db, spec.name, system_name)
+    pass_hash = hasher.hash(spec.password)
+    account = Account(
+        name=spec.name,
+        name_key=name_key(spec.name),
+        email=spec.email,
+        email_key=email_key(spec.email),
+        phone=spec.phone,
+        alias=spec.alias,
+        pass_hash=pass_hash,
+        create_date=now,
+        write_date=now,
+        anonymised=False,
+        failed_logins=0,
+    )
+    db.add(account)
+    db.flush()
+    db.add(PasswordHistory(account_id=account.id, pass_hash=pass_hash, create_date=now))
+    account.active_ewallet_id = new_ewallet(db, account, now).id
+    account.active_contact_list_id = new_contact_list(db, account, now).id
+    db.flush()
+    return account
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    password: str
+    peer: str
+    email: str | None = None
+    name: str | None = None
+
+
+def login(
+    db: Db,
+    session: EwalletSession,
+    attempt: LoginAttempt,
+    now: datetime,
+    hasher: PasswordHasher,
+    lifetimes: session_store.Lifetimes,
+    failure_limit: int,
+    peer_rate: int,
+) -> Account:
+    if peer_rate > 0:
+        recent = db.scalar(
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(LoginFailure.peer == attempt.peer, LoginFailure.create_date > now - timedelta(minutes=1))
+        )
+        if recent is not None and recent >= peer_rate:
+            raise RateLimited("too many failed logins from this address; wait a minute")
+    account = find_account(db, email=attempt.email, name=attempt.name, lock=True)
+    if account is not None and account.throttled_until is not None and account.throttled_until > now:
+        raise ThrottledLogin("too many failed logins for this account; wait before retrying")
+    # Unknown accounts are verified against a decoy hash: the same work as a wrong password.
+    if not hasher.verify(account.pass_hash if account else None, attempt.password) or account is None:
+        _record_failure(db, account, attempt.peer, now, failure_limit)
+        raise FailedLogin()
+    if account.deletion_date is not None:
+        raise AccountPendingDeletion()
+    account.failed_logins = 0
+    account.throttled_until = None
+    was_logged_in = session_store.is_logged_in(db, account.id, now, lifetimes)
+    session_store.push(db, session, account.id, now, lifetimes)
+    db.add(LoginRecord(account_id=account.id, session_id=session.id, create_date=now))
+    if not was_logged_in:
+        account.write_date = now
+    db.flush()
+    return account
+
+
+def _record_failure(db: Db, account: Account | None, peer: str, now: datetime, failure_limit: int) -> None:
+    db.add(LoginFailure(account_id=account.id if account else None, peer=peer[:64], create_date=now))
+    if account is None:
+        return
+    account.failed_logins += 1
+    if account.failed_logins >= failure_limit:
+        delay = timedelta(seconds=2 ** (account.failed_logins - failure_limit))
+        account.throttled_until = now + min(delay, MAX_THROTTLE)
+
+
+def logout(db: Db, session: EwalletSession, now: datetime, lifetimes: session_store.Lifetimes) -> Account:
+    account = session_store.pop(db, session, now)
+    if account is None:  # the user-level check already refused an empty stack
+        raise NotFound("no account is logged in")
+    db.add(LogoutRecord(account_id=account.id, session_id=session.id, create_date=now))
+    if not session_store.is_logged_in(db, account.id, now, lifetimes):
+        account.write_date = now
+    db.flush()
+    return account
+
+
+def switch_account(
+    db: Db, session: EwalletSession, email: str, now: datetime, lifetimes: session_store.Lifetimes
+) -> Account:
+    for account in session_store.stack(db, session.id):
+        if email_key(account.email) == email_key(email):
+            session_store.push(db, session, account.id, now, lifetimes)
+            return account
+    raise NotFound("that account is not logged in on this session")
+
+
+def holdings(db: Db, account_id: int) -> tuple[int, int, bool]:
+    """(credits in its ewallets, hundredths on its clocks, whether any of its timers runs)."""
+    credits = db.scalar(
+        select(func.coalesce(func.sum(CreditEwallet.credits), 0)).where(CreditEwallet.account_id == account_id)
+    )
+    clocks = select(CreditClock.hundredths, CreditClock.state).join(
+        CreditEwallet, CreditEwallet.id == CreditClock.ewallet_id
+    )
+    rows = db.execute(clocks.where(CreditEwallet.account_id == account_id)).all()
+    minutes = sum(row.hundredths for row in rows)
+    running = any(row.state != "inactive" for row in rows)
+    return int(credits or 0), minutes, running
+
+
+def order_deletion(db: Db, account: Account, now: datetime, grace: timedelta) -> None:
+    """The deletion order: refused while anything is held; off every stack; deleted later."""
+    credits, minutes, running = holdings(db, account.id)
+    if running:
+        raise TimerState("a credit clock timer is running")
+    if credits or minutes:
+        raise InvalidValue("the account still holds credits or clock minutes")
+    account.deletion_date = now + grace
+    account.write_date = now
+    session_store.remove_from_all_stacks(db, account.id)
+    db.flush()

@@ -1,0 +1,147 @@
+"""Account instructions: create, login, logout, switch, view, edit, unlink, login/logout
+records; and the system's account cleaner."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from ewallet.context import Context
+from ewallet.domain import account_cleaner, accounts, views
+from ewallet.domain.account_edit import AccountChanges, edit_account
+from ewallet.domain.session_views import summarise
+from ewallet.routes import Access, client_route, system_route
+from ewallet.schemas.accounts import (
+    AccountCreated,
+    AccountEdited,
+    AccountSession,
+    AccountUnlinked,
+    AccountView,
+    EditAccountParams,
+    LoginParams,
+    LoginRecords,
+    LogoutRecords,
+    NewAccountParams,
+    SwitchAccountParams,
+)
+from ewallet.schemas.base import NoParams, Reply
+from ewallet.schemas.shapes import AccountData, SessionData
+from ewallet.storage.models import Account, LoginRecord, LogoutRecord
+
+
+class AccountsCleaned(Reply):
+    accounts_cleaned: int
+
+
+def account_data(ctx: Context, account: Account) -> AccountData:
+    return AccountData(**views.account_data(ctx.db, account, ctx.now, ctx.services.lifetimes))
+
+
+def session_data(ctx: Context) -> SessionData:
+    summary = summarise(ctx.db, ctx.live_session)
+    return SessionData(
+        session_user_account=summary.user_account,
+        session_credit_ewallet=summary.credit_ewallet,
+        session_contact_list=summary.contact_list,
+        session_account_archive=summary.account_archive,
+    )
+
+
+def create(params: NewAccountParams, ctx: Context) -> AccountCreated:
+    spec = accounts.NewAccount(
+        name=params.user_name,
+        password=params.user_pass,
+        email=params.user_email,
+        phone=params.user_phone,
+        alias=params.user_alias,
+    )
+    account = accounts.create_account(ctx.db, spec, ctx.now, ctx.services.hasher, ctx.settings.system_name)
+    return AccountCreated(account=account.email, account_data=account_data(ctx, account))
+
+
+def login(params: LoginParams, ctx: Context) -> AccountSession:
+    attempt = accounts.LoginAttempt(
+        password=params.user_pass, peer=ctx.peer, email=params.user_email, name=params.user_name
+    )
+    account = accounts.login(
+        ctx.db,
+        ctx.live_session,
+        attempt,
+        ctx.now,
+        ctx.services.hasher,
+        ctx.services.lifetimes,
+        ctx.settings.login_failure_limit,
+        ctx.settings.peer_login_rate,
+    )
+    return AccountSession(account=account.email, session_data=session_data(ctx))
+
+
+def logout(_: NoParams, ctx: Context) -> AccountSession:
+    account = accounts.logout(ctx.db, ctx.live_session, ctx.now, ctx.services.lifetimes)
+    return AccountSession(account=account.email, session_data=session_data(ctx))
+
+
+def switch(params: SwitchAccountParams, ctx: Context) -> AccountSession:
+    account = accounts.switch_account(ctx.db, ctx.live_session, params.account, ctx.now, ctx.services.lifetimes)
+    return AccountSession(account=account.email, session_data=session_data(ctx))
+
+
+def view(_: NoParams, ctx: Context) -> AccountView:
+    return AccountView(account=ctx.user.email, account_data=account_data(ctx, ctx.user))
+
+
+def edit(params: EditAccountParams, ctx: Context) -> AccountEdited:
+    changes = AccountChanges(
+        name=params.user_name,
+        password=params.user_pass,
+        email=params.user_email,
+        phone=params.user_phone,
+        alias=params.user_alias,
+        current_password=params.current_pass,
+    )
+    account = ctx.user
+    outcome = edit_account(ctx.db, account, changes, ctx.now, ctx.services.hasher, ctx.settings.system_name)
+    return AccountEdited(account=account.name, edit=outcome.applied, account_data=account_data(ctx, account))
+
+
+def unlink(_: NoParams, ctx: Context) -> AccountUnlinked:
+    account = ctx.user
+    accounts.order_deletion(ctx.db, account, ctx.now, timedelta(days=ctx.settings.unlink_grace_days))
+    return AccountUnlinked(account=account.email)
+
+
+def login_records(_: NoParams, ctx: Context) -> LoginRecords:
+    return LoginRecords(account=ctx.user.email, login_records=_stamps(ctx, LoginRecord))
+
+
+def logout_records(_: NoParams, ctx: Context) -> LogoutRecords:
+    return LogoutRecords(account=ctx.user.email, logout_records=_stamps(ctx, LogoutRecord))
+
+
+def _stamps(ctx: Context, model: type[LoginRecord] | type[LogoutRecord]) -> dict:
+    rows = ctx.db.execute(
+        select(model.id, model.create_date)
+        .where(model.account_id == ctx.user.id)
+        .order_by(model.id.desc())
+        .limit(ctx.settings.max_listed_records)
+    ).all()
+    return {row[0]: row[1] for row in reversed(rows)}
+
+
+def cleanup_accounts(_: NoParams, ctx: Context) -> AccountsCleaned:
+    return AccountsCleaned(accounts_cleaned=account_cleaner.clean_accounts(ctx.db, ctx.now))
+
+
+ROUTES = [
+    client_route("new", "account", create, Access.SESSION, NewAccountParams, "Create an account"),
+    client_route("login", None, login, Access.SESSION, LoginParams, "Log an account in on this session"),
+    client_route("logout", None, logout, Access.USER, summary="Log the active account out"),
+    client_route("switch", "account", switch, Access.USER, SwitchAccountParams, "Make a stacked account active"),
+    client_route("view", "account", view, Access.USER, summary="View the active account"),
+    client_route("edit", "account", edit, Access.USER, EditAccountParams, "Edit the active account"),
+    client_route("unlink", "account", unlink, Access.USER, summary="Order the active account's deletion"),
+    client_route("view", "login", login_records, Access.USER, summary="View login records"),
+    client_route("view", "logout", logout_records, Access.USER, summary="View logout records"),
+    system_route("cleanup", "accounts", cleanup_accounts, summary="Anonymise accounts past deletion"),
+]

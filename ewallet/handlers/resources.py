@@ -1,0 +1,73 @@
+"""Credit ewallets and credit clocks: new, view, switch, unlink."""
+
+from __future__ import annotations
+
+from ewallet.context import Context
+from ewallet.domain import resources, views
+from ewallet.routes import Access, client_route
+from ewallet.schemas.base import NoParams
+from ewallet.schemas.resources import (
+    ClockIdParams,
+    ClockReply,
+    ClockUnlinked,
+    EwalletIdParams,
+    EwalletReply,
+    EwalletUnlinked,
+    ReferenceParams,
+)
+from ewallet.schemas.shapes import ClockData, EwalletData
+from ewallet.storage.models import CreditClock, CreditEwallet
+
+
+def ewallet_reply(ctx: Context, ewallet: CreditEwallet) -> EwalletReply:
+    return EwalletReply(ewallet=ewallet.id, ewallet_data=EwalletData(**views.ewallet_data(ctx.db, ewallet)))
+
+
+def clock_reply(ctx: Context, clock: CreditClock) -> ClockReply:
+    return ClockReply(clock=clock.id, clock_data=ClockData(**views.clock_data(ctx.db, clock)))
+
+
+def new_ewallet(params: ReferenceParams, ctx: Context) -> EwalletReply:
+    return ewallet_reply(ctx, resources.create_ewallet(ctx.db, ctx.user, ctx.now, params.reference))
+
+
+def new_clock(params: ReferenceParams, ctx: Context) -> ClockReply:
+    return clock_reply(ctx, resources.create_clock(ctx.db, ctx.user, ctx.now, params.reference))
+
+
+def view_ewallet(_: NoParams, ctx: Context) -> EwalletReply:
+    return ewallet_reply(ctx, resources.active_ewallet(ctx.db, ctx.user))
+
+
+def view_clock(_: NoParams, ctx: Context) -> ClockReply:
+    return clock_reply(ctx, resources.active_clock(ctx.db, ctx.user))
+
+
+def switch_ewallet(params: EwalletIdParams, ctx: Context) -> EwalletReply:
+    return ewallet_reply(ctx, resources.switch_ewallet(ctx.db, ctx.user, params.ewallet_id, ctx.now))
+
+
+def switch_clock(params: ClockIdParams, ctx: Context) -> ClockReply:
+    return clock_reply(ctx, resources.switch_clock(ctx.db, ctx.user, params.clock_id, ctx.now))
+
+
+def unlink_ewallet(params: EwalletIdParams, ctx: Context) -> EwalletUnlinked:
+    ewallet = resources.unlink_ewallet(ctx.db, ctx.user, params.ewallet_id, ctx.now)
+    return EwalletUnlinked(credit_ewallet=ewallet.id)
+
+
+def unlink_clock(params: ClockIdParams, ctx: Context) -> ClockUnlinked:
+    clock = resources.unlink_clock(ctx.db, ctx.user, params.clock_id, ctx.now)
+    return ClockUnlinked(credit_clock=clock.id)
+
+
+ROUTES = [
+    client_route("new", "credit.ewallet", new_ewallet, Access.USER, ReferenceParams, "Create a credit ewallet"),
+    client_route("new", "credit.clock", new_clock, Access.USER, ReferenceParams, "Create a credit clock"),
+    client_route("view", "credit.ewallet", view_ewallet, Access.USER, summary="View the active credit ewallet"),
+    client_route("view", "credit.clock", view_clock, Access.USER, summary="View the active credit clock"),
+    client_route("switch", "credit.ewallet", switch_ewallet, Access.OWNER, EwalletIdParams, "Switch credit ewallet"),
+    client_route("switch", "credit.clock", switch_clock, Access.OWNER, ClockIdParams, "Switch credit clock"),
+    client_route("unlink", "credit.ewallet", unlink_ewallet, Access.OWNER, EwalletIdParams, "Unlink a credit ewallet"),
+    client_route("unlink", "credit.clock", unlink_clock, Access.OWNER, ClockIdParams, "Unlink a credit clock"),
+]

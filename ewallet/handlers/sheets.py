@@ -1,0 +1,77 @@
+"""The four sheet kinds (transfer, invoice, time, conversion): new, view, switch and unlink of
+sheets; view and unlink of records. One set of handlers, bound to each kind."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from ewallet.context import Context
+from ewallet.domain import resources, views
+from ewallet.domain.kinds import KINDS, SheetKind
+from ewallet.domain.ownership import owned
+from ewallet.routes import Access, Route, client_route
+from ewallet.schemas.base import NoParams, Reply
+from ewallet.schemas.resources import (
+    RECORD_UNLINKED,
+    RECORD_VIEWS,
+    SHEET_REPLIES,
+    SHEET_UNLINKED,
+    ListIdParams,
+    RecordIdParams,
+    ReferenceParams,
+    SheetIdParams,
+)
+from ewallet.schemas.shapes import RECORD_SHAPES, SHEET_SHAPES
+
+
+def sheet_reply(kind: SheetKind, ctx: Context, sheet: Any) -> Reply:
+    data = views.sheet_data(ctx.db, kind, sheet, ctx.settings.max_listed_records)
+    return SHEET_REPLIES[kind.name](**{kind.sheet_key: sheet.id, "sheet_data": SHEET_SHAPES[kind.name](**data)})
+
+
+def record_reply(kind: SheetKind, record: Any) -> Reply:
+    data = RECORD_SHAPES[kind.name](**views.record_data(kind, record))
+    return RECORD_VIEWS[kind.name](**{kind.sheet_key: record.sheet_id, kind.record_key: record.id, "record_data": data})
+
+
+def new_sheet(kind: SheetKind, params: ReferenceParams, ctx: Context) -> Reply:
+    return sheet_reply(kind, ctx, resources.create_sheet(ctx.db, kind, ctx.user, ctx.now, params.reference))
+
+
+def view_sheet(kind: SheetKind, _: NoParams, ctx: Context) -> Reply:
+    return sheet_reply(kind, ctx, resources.active_sheet(ctx.db, kind, ctx.user))
+
+
+def switch_sheet(kind: SheetKind, params: SheetIdParams, ctx: Context) -> Reply:
+    return sheet_reply(kind, ctx, resources.switch_sheet(ctx.db, kind, ctx.user, params.sheet_id, ctx.now))
+
+
+def unlink_sheet(kind: SheetKind, params: ListIdParams, ctx: Context) -> Reply:
+    sheet = resources.unlink_sheet(ctx.db, kind, ctx.user, params.list_id, ctx.now)
+    return SHEET_UNLINKED[kind.name](**{kind.sheet_key: sheet.id})
+
+
+def view_record(kind: SheetKind, params: RecordIdParams, ctx: Context) -> Reply:
+    return record_reply(kind, owned(ctx.db, kind.record, params.record_id, ctx.user, f"{kind.name} record"))
+
+
+def unlink_record(kind: SheetKind, params: RecordIdParams, ctx: Context) -> Reply:
+    record = resources.unlink_record(ctx.db, kind, ctx.user, params.record_id, ctx.now)
+    return RECORD_UNLINKED[kind.name](**{kind.sheet_key: record.sheet_id, kind.record_key: record.id})
+
+
+def routes_for(kind: SheetKind) -> list[Route]:
+    name, bind = kind.name, (lambda handler: partial(handler, kind))
+    user, owner = Access.USER, Access.OWNER
+    return [
+        client_route("new", f"{name}.list", bind(new_sheet), user, ReferenceParams, f"Create a {name} sheet"),
+        client_route("view", f"{name}.list", bind(view_sheet), user, summary=f"View the active {name} sheet"),
+        client_route("switch", kind.sheet_key, bind(switch_sheet), owner, SheetIdParams, f"Switch {name} sheet"),
+        client_route("unlink", f"{name}.list", bind(unlink_sheet), owner, ListIdParams, f"Unlink a {name} sheet"),
+        client_route("view", f"{name}.record", bind(view_record), owner, RecordIdParams, f"View a {name} record"),
+        client_route("unlink", f"{name}.record", bind(unlink_record), owner, RecordIdParams, f"Unlink a {name} record"),
+    ]
+
+
+ROUTES = [route for kind in KINDS for route in routes_for(kind)]

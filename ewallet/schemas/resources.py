@@ -1,0 +1,118 @@
+"""Parameters and replies of the resource instructions (ewallets, clocks, sheets, records,
+contacts). The four sheet kinds get one generated reply class each, keyed by their wire names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import create_model
+
+from ewallet.schemas.base import Params, Reply
+from ewallet.schemas.shapes import (
+    RECORD_SHAPES,
+    SHEET_SHAPES,
+    ClockData,
+    ContactRecordData,
+    EwalletData,
+    ListData,
+)
+from ewallet.schemas.values import RecordId, Text32, Text255, Text1000
+
+
+class ReferenceParams(Params):
+    reference: Text255 | None = None
+
+
+class EwalletIdParams(Params):
+    ewallet_id: RecordId
+
+
+class ClockIdParams(Params):
+    clock_id: RecordId
+
+
+class SheetIdParams(Params):
+    sheet_id: RecordId
+
+
+class ListIdParams(Params):
+    list_id: RecordId
+
+
+class RecordIdParams(Params):
+    record_id: RecordId
+
+
+class NewContactRecordParams(Params):
+    user_name: Text255
+    user_email: Text255 | None = None
+    user_phone: Text32 | None = None
+    user_reference: Text255 | None = None
+    notes: Text1000 | None = None
+    contact_list: RecordId | None = None
+
+
+class EwalletReply(Reply):
+    ewallet: int
+    ewallet_data: EwalletData
+
+
+class ClockReply(Reply):
+    clock: int
+    clock_data: ClockData
+
+
+class EwalletUnlinked(Reply):
+    credit_ewallet: int
+
+
+class ClockUnlinked(Reply):
+    credit_clock: int
+
+
+class ContactListReply(Reply):
+    contact_list: int
+    list_data: ListData
+
+
+class ContactRecordCreated(Reply):
+    contact_record: int
+    contact_list: int
+
+
+class ContactRecordView(Reply):
+    contact_list: int
+    contact_record: int
+    record_data: ContactRecordData
+
+
+class ContactListUnlinked(Reply):
+    contact_list: int
+
+
+class ContactRecordUnlinked(Reply):
+    contact_list: int
+    contact_record: int
+
+
+def _reply(name: str, **fields: Any) -> type[Reply]:
+    return create_model(name, __base__=Reply, **{key: (kind, ...) for key, kind in fields.items()})
+
+
+#: kind -> reply class: {"<kind>_sheet": id, "sheet_data": ...}
+SHEET_REPLIES = {
+    kind: _reply(f"{kind.title()}SheetReply", **{f"{kind}_sheet": int, "sheet_data": shape})
+    for kind, shape in SHEET_SHAPES.items()
+}
+#: kind -> {"<kind>_sheet": id}
+SHEET_UNLINKED = {kind: _reply(f"{kind.title()}SheetUnlinked", **{f"{kind}_sheet": int}) for kind in SHEET_SHAPES}
+#: kind -> {"<kind>_sheet": id, "<kind>_record": id, "record_data": ...}
+RECORD_VIEWS = {
+    kind: _reply(f"{kind.title()}RecordView", **{f"{kind}_sheet": int, f"{kind}_record": int, "record_data": shape})
+    for kind, shape in RECORD_SHAPES.items()
+}
+#: kind -> {"<kind>_sheet": id, "<kind>_record": id}
+RECORD_UNLINKED = {
+    kind: _reply(f"{kind.title()}RecordUnlinked", **{f"{kind}_sheet": int, f"{kind}_record": int})
+    for kind in RECORD_SHAPES
+}
