@@ -17,7 +17,7 @@ from ewallet.context import Services
 from ewallet.dispatch import Dispatcher
 from ewallet.domain.passwords import PasswordHasher
 from ewallet.domain.sessions import Lifetimes
-from ewallet.maintenance import Job, Maintenance, sweep_sessions
+from ewallet.maintenance import Job, Maintenance, sweep_accounts, sweep_sessions, sweep_timers
 from ewallet.routes import RouteTable, build_route_table
 from ewallet.server import LineServer
 from ewallet.sessions.manager import SessionManager
@@ -89,7 +89,11 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
     factory = session_factory(engine)
     table = build_route_table()
     manager = SessionManager(settings, table, Dispatcher(services, factory))
-    jobs = [Job("session sweep", settings.session_sweep, sweep_sessions)]
+    jobs = [
+        Job("session sweep", settings.session_sweep, sweep_sessions),
+        Job("account cleaner", settings.account_sweep, sweep_accounts),
+        Job("timer sweep", settings.timer_sweep, sweep_timers),
+    ]
     return App(
         settings=settings,
         engine=engine,

@@ -63,6 +63,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from ewallet.domain.audit import audit
+    from ewallet.storage.database import create_db_engine, session_factory
+
+    settings = settings_from(args)
+    engine = create_db_engine(settings.database_url, busy_timeout=settings.busy_timeout, pool_size=1)
+    try:
+        with session_factory(engine).begin() as db:
+            report = audit(db)
+    finally:
+        engine.dispose()
+    print("\n".join(report.lines()))
+    return 0 if report.clean else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ewallet", description="EWallet Credit Clock server and tools")
     parser.add_argument("--version", action="version", version=f"ewallet {__version__}")
@@ -70,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the server", description="Run the ewallet server.")
     add_settings_flags(serve)
     serve.set_defaults(run=cmd_serve)
+    audit = commands.add_parser("audit", help="check the books", description="Check that balances match the ledger.")
+    add_settings_flags(audit, only=("database_url",))
+    audit.set_defaults(run=cmd_audit)
     return parser
 
 

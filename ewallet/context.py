@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session as Db
 
@@ -41,8 +41,6 @@ class Context:
     client_id: str | None = None
     session: EwalletSession | None = None
     account: Account | None = None
-    #: Canonical parameters (for idempotency records).
-    raw_params: dict[str, Any] = field(default_factory=dict)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     on_rollback: list[Callable[[], None]] = field(default_factory=list)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -12,11 +13,12 @@ from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
 from ewallet.context import Context, Services
+from ewallet.domain import idempotency
 from ewallet.domain import sessions as session_store
 from ewallet.domain.errors import Conflict, EwalletError, NotLoggedIn, Unauthorized
 from ewallet.protocol import Instruction, check_request_id, failure
 from ewallet.routes import Access
-from ewallet.schemas.base import validate_params
+from ewallet.schemas.base import Reply, validate_params
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +84,21 @@ class Dispatcher:
         self._authorise(instruction, ctx)
         check_request_id(instruction)
         params = validate_params(route.params, instruction.params, zone=self.services.settings.zone)
-        ctx.raw_params = params.model_dump(mode="json")
-        reply = route.handler(params, ctx)
+        key = getattr(params, "idempotency_key", None)
+        if route.idempotency_owner is None or key is None:
+            return self._answer(route.handler(params, ctx))
+        # Replay or run-and-remember, inside this instruction's own transaction.
+        owner = route.idempotency_owner(params, ctx)
+        canonical = params.model_dump(mode="json", exclude={"idempotency_key"})
+        keep = timedelta(hours=self.services.settings.idempotency_hours)
+        stored = idempotency.replay(ctx.db, owner, key, route.name, canonical, ctx.now, keep)
+        if stored is not None:
+            return stored
+        answer = self._answer(route.handler(params, ctx))
+        idempotency.remember(ctx.db, owner, key, route.name, canonical, answer, ctx.now)
+        return answer
+
+    def _answer(self, reply: Reply) -> dict[str, Any]:
         return reply.model_dump(mode="json", context={"zone": self.services.settings.zone})
 
     def _authorise(self, instruction: Instruction, ctx: Context) -> None:

@@ -8,13 +8,15 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
 from ewallet.context import Services
+from ewallet.domain import idempotency, timer
 from ewallet.domain import sessions as session_store
+from ewallet.domain.account_cleaner import clean_accounts
 
 log = logging.getLogger(__name__)
 
@@ -70,3 +72,12 @@ class Maintenance:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+
+
+def sweep_accounts(db: Db, now: datetime, services: Services) -> int:
+    return clean_accounts(db, now)
+
+
+def sweep_timers(db: Db, now: datetime, services: Services) -> int:
+    idempotency.purge(db, now, timedelta(hours=services.settings.idempotency_hours))
+    return timer.sweep(db, now)

@@ -49,8 +49,8 @@ class Route:
     access: Access
     params: type[Params] = NoParams
     summary: str = ""
-    #: Runs without touching the database (no transaction is opened).
-    stateless: bool = False
+    #: Takes an `idempotency_key`; the function names the account the key belongs to.
+    idempotency_owner: Callable[[Any, Any], int] | None = None
 
     @property
     def key(self) -> tuple[str, str, str | None]:
@@ -104,10 +104,18 @@ def build_route_table() -> RouteTable:
 
 
 def client_route(
-    action: str, target: str | None, handler: Any, access: Access, params: type[Params] = NoParams, summary: str = ""
+    action: str,
+    target: str | None,
+    handler: Any,
+    access: Access,
+    params: type[Params] = NoParams,
+    summary: str = "",
+    **options: Any,
 ) -> Route:
-    return Route("client", action, target, handler, access, params, summary=summary)
+    return Route("client", action, target, handler, access, params, summary=summary, **options)
 
 
-def system_route(action: str, target: str, handler: Any, params: type[Params] = NoParams, summary: str = "") -> Route:
-    return Route("system", action, target, handler, Access.SYSTEM, params, summary=summary)
+def system_route(
+    action: str, target: str, handler: Any, params: type[Params] = NoParams, summary: str = "", **options: Any
+) -> Route:
+    return Route("system", action, target, handler, Access.SYSTEM, params, summary=summary, **options)

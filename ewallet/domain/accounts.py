@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain import sessions as session_store
+from ewallet.domain import timer
 from ewallet.domain.errors import (
     AccountPendingDeletion,
     FailedLogin,
@@ -160,6 +161,14 @@ def switch_account(
     raise NotFound("that account is not logged in on this session")
 
 
+def settle_all(db: Db, account_id: int, now: datetime) -> None:
+    """Settle run-out timers of every clock of the account before judging its holdings."""
+    running = select(CreditClock.id).join(CreditEwallet, CreditEwallet.id == CreditClock.ewallet_id)
+    running = running.where(CreditEwallet.account_id == account_id, CreditClock.state == timer.ACTIVE)
+    for clock_id in db.scalars(running.order_by(CreditClock.id)).all():
+        timer.settle(db, timer.lock_clock(db, clock_id), now)
+
+
 def holdings(db: Db, account_id: int) -> tuple[int, int, bool]:
     """(credits in its ewallets, hundredths on its clocks, whether any of its timers runs)."""
     credits = db.scalar(
@@ -176,6 +185,7 @@ def holdings(db: Db, account_id: int) -> tuple[int, int, bool]:
 
 def order_deletion(db: Db, account: Account, now: datetime, grace: timedelta) -> None:
     """The deletion order: refused while anything is held; off every stack; deleted later."""
+    settle_all(db, account.id, now)
     credits, minutes, running = holdings(db, account.id)
     if running:
         raise TimerState("a credit clock timer is running")

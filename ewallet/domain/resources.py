@@ -13,11 +13,9 @@ from sqlalchemy.orm import Session as Db
 from ewallet.domain.errors import InvalidValue, LastResource, NotFound, TimerState
 from ewallet.domain.kinds import SheetKind
 from ewallet.domain.ownership import owned
+from ewallet.domain.timer import INACTIVE, lock_clock, settle
 from ewallet.domain.tree import new_clock, new_contact_list, new_ewallet, new_sheet
 from ewallet.storage.models import Account, ContactList, ContactRecord, CreditClock, CreditEwallet
-
-INACTIVE = "inactive"
-
 
 # -- the active chain ------------------------------------------------------------------------------
 
@@ -101,14 +99,19 @@ def create_contact_list(db: Db, account: Account, now: datetime, reference: str 
 # -- switch ----------------------------------------------------------------------------------------
 
 
-def _running(clock: CreditClock | None) -> bool:
-    return clock is not None and clock.state != INACTIVE
+def _running(db: Db, clock: CreditClock | None, now: datetime) -> bool:
+    """Whether the clock's timer still runs once any run-out is settled."""
+    if clock is None or clock.state == INACTIVE:
+        return False
+    clock = lock_clock(db, clock.id)
+    settle(db, clock, now)
+    return clock.state != INACTIVE
 
 
 def switch_ewallet(db: Db, account: Account, ewallet_id: int, now: datetime) -> CreditEwallet:
     ewallet = owned(db, CreditEwallet, ewallet_id, account, "credit ewallet")
     if ewallet.id != account.active_ewallet_id:
-        if _running(active_clock(db, account)):
+        if _running(db, active_clock(db, account), now):
             raise TimerState("the active credit clock's timer is running")
         account.active_ewallet_id = ewallet.id
         _touch(account, now)
@@ -121,7 +124,7 @@ def switch_clock(db: Db, account: Account, clock_id: int, now: datetime) -> Cred
     assert ewallet is not None
     if ewallet.active_clock_id != clock.id:
         current = db.get(CreditClock, ewallet.active_clock_id) if ewallet.active_clock_id else None
-        if _running(current):
+        if _running(db, current, now):
             raise TimerState("the active credit clock's timer is running")
         ewallet.active_clock_id = clock.id
         _touch(ewallet, now)
@@ -156,7 +159,7 @@ def unlink_ewallet(db: Db, account: Account, ewallet_id: int, now: datetime) -> 
     ewallet = owned(db, CreditEwallet, ewallet_id, account, "credit ewallet")
     others = _ensure_not_last(db, CreditEwallet, "account_id", account.id, "credit ewallet")
     clocks = _clocks_of(db, ewallet.id)
-    if any(_running(clock) for clock in clocks):
+    if any(_running(db, clock, now) for clock in clocks):
         raise TimerState("a credit clock timer of that ewallet is running")
     if ewallet.credits or any(clock.hundredths for clock in clocks):
         raise InvalidValue("the ewallet still holds credits or clock minutes")
@@ -171,7 +174,7 @@ def unlink_ewallet(db: Db, account: Account, ewallet_id: int, now: datetime) -> 
 def unlink_clock(db: Db, account: Account, clock_id: int, now: datetime) -> CreditClock:
     clock = owned(db, CreditClock, clock_id, account, "credit clock")
     others = _ensure_not_last(db, CreditClock, "ewallet_id", clock.ewallet_id, "credit clock")
-    if _running(clock):
+    if _running(db, clock, now):
         raise TimerState("the credit clock's timer is running")
     if clock.hundredths:
         raise InvalidValue("the credit clock still holds minutes")
@@ -191,7 +194,7 @@ def unlink_sheet(db: Db, kind: SheetKind, account: Account, sheet_id: int, now: 
     others = _ensure_not_last(db, kind.sheet, kind.parent_column, parent_id, f"{kind.name} sheet")
     if kind.name == "time":
         clock = db.get(CreditClock, parent_id)
-        if clock is not None and _running(clock) and clock.timer_record_id is not None:
+        if clock is not None and _running(db, clock, now) and clock.timer_record_id is not None:
             record = db.get(kind.record, clock.timer_record_id)
             if record is not None and record.sheet_id == sheet.id:
                 raise TimerState("the running timer writes to that time sheet")

@@ -6,6 +6,7 @@ from ewallet.routes import Route
 
 
 def all_routes() -> list[Route]:
-    from ewallet.handlers import accounts, contacts, resources, session, sheets, system
+    from ewallet.handlers import accounts, contacts, money, resources, session, sheets, system, timer
 
-    return [*session.ROUTES, *accounts.ROUTES, *resources.ROUTES, *sheets.ROUTES, *contacts.ROUTES, *system.ROUTES]
+    modules = (session, accounts, resources, sheets, contacts, money, timer, system)
+    return [route for module in modules for route in module.ROUTES]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ewallet.context import Context
-from ewallet.domain import resources, views
+from ewallet.domain import resources, timer, views
 from ewallet.routes import Access, client_route
 from ewallet.schemas.base import NoParams
 from ewallet.schemas.resources import (
@@ -40,7 +40,11 @@ def view_ewallet(_: NoParams, ctx: Context) -> EwalletReply:
 
 
 def view_clock(_: NoParams, ctx: Context) -> ClockReply:
-    return clock_reply(ctx, resources.active_clock(ctx.db, ctx.user))
+    clock = resources.active_clock(ctx.db, ctx.user)
+    if clock.state != timer.INACTIVE:
+        clock = timer.lock_clock(ctx.db, clock.id)
+        timer.settle(ctx.db, clock, ctx.now)
+    return clock_reply(ctx, clock)
 
 
 def switch_ewallet(params: EwalletIdParams, ctx: Context) -> EwalletReply:

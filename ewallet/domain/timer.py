@@ -1,0 +1,176 @@
+"""The credit clock timer (§7): inactive -> start -> active -> pause -> pending -> resume ->
+active -> stop -> inactive (stop also from pending). State and UTC instants are written at every
+transition, so any process can settle or stop a timer another one started. Only active time is
+billed: minutes = active seconds / 60, rounded half-up to 0.01, capped at the balance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as Db
+
+from ewallet.domain.errors import InsufficientClock, TimerState
+from ewallet.domain.kinds import TIME
+from ewallet.domain.units import round_half_up_hundredths
+from ewallet.storage.models import CreditClock, TimeRecord
+
+INACTIVE, ACTIVE, PENDING = "inactive", "active", "pending"
+#: One hundredth of a minute is 0.6 s.
+MICROS_PER_HUNDREDTH = 600_000
+
+
+def micros(delta: timedelta) -> int:
+    """A duration in microseconds; a negative one (the wall clock stepped back) counts as 0."""
+    return max(0, (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds)
+
+
+def hundredths_of_micros(value: int) -> int:
+    return round_half_up_hundredths(Decimal(value) / Decimal(60_000_000))
+
+
+@dataclass(frozen=True)
+class Stopped:
+    record: TimeRecord
+    spent: int
+    pending: int
+
+
+def lock_clock(db: Db, clock_id: int) -> CreditClock:
+    """The clock, row-locked for a read-then-write and refreshed from the database."""
+    query = select(CreditClock).where(CreditClock.id == clock_id).with_for_update()
+    return db.scalars(query.execution_options(populate_existing=True)).one()
+
+
+def _exhaustion(clock: CreditClock) -> datetime | None:
+    """The instant active time reaches the balance, while the timer is active."""
+    if clock.state != ACTIVE or clock.timer_segment_start is None:
+        return None
+    remaining = clock.hundredths * MICROS_PER_HUNDREDTH - clock.timer_active_us
+    return clock.timer_segment_start + timedelta(microseconds=max(remaining, 0))
+
+
+def settle(db: Db, clock: CreditClock, now: datetime) -> Stopped | None:
+    """Stop the timer at the instant its balance ran out, if that instant has passed."""
+    ends = _exhaustion(clock)
+    if ends is None or ends > now:
+        return None
+    return _finish(db, clock, max(ends, clock.timer_segment_start or ends), exhausted=True)
+
+
+def start(db: Db, clock: CreditClock, now: datetime) -> TimeRecord:
+    settle(db, clock, now)
+    if clock.state != INACTIVE:
+        raise TimerState("the timer is already running")
+    if clock.hundredths <= 0:
+        raise InsufficientClock("the credit clock holds no minutes")
+    record = TimeRecord(
+        sheet_id=clock.active_time_sheet_id,
+        clock_id=clock.id,
+        reference=TIME.record_reference,
+        time_start=now,
+        time_stop=None,
+        spent_hundredths=0,
+        pending_hundredths=0,
+        pending_count=0,
+        create_date=now,
+        write_date=now,
+    )
+    db.add(record)
+    db.flush()
+    _touch_sheet(db, record.sheet_id, now)
+    clock.state = ACTIVE
+    clock.timer_record_id = record.id
+    clock.timer_started = now
+    clock.timer_segment_start = now
+    clock.timer_paused_at = None
+    clock.timer_active_us = 0
+    clock.timer_pending_us = 0
+    clock.timer_pending_count = 0
+    clock.write_date = now
+    db.flush()
+    return record
+
+
+def pause(db: Db, clock: CreditClock, now: datetime) -> None:
+    settle(db, clock, now)
+    if clock.state != ACTIVE or clock.timer_segment_start is None:
+        raise TimerState("only an active timer can be paused")
+    clock.timer_active_us += micros(now - clock.timer_segment_start)
+    clock.timer_paused_at = now
+    clock.timer_pending_count += 1
+    clock.state = PENDING
+    clock.write_date = now
+    db.flush()
+
+
+def resume(db: Db, clock: CreditClock, now: datetime) -> datetime:
+    """Returns the instant the pause began."""
+    settle(db, clock, now)
+    if clock.state != PENDING or clock.timer_paused_at is None:
+        raise TimerState("only a paused timer can be resumed")
+    paused_at = clock.timer_paused_at
+    clock.timer_pending_us += micros(now - paused_at)
+    clock.timer_segment_start = now
+    clock.timer_paused_at = None
+    clock.state = ACTIVE
+    clock.write_date = now
+    db.flush()
+    return paused_at
+
+
+def stop(db: Db, clock: CreditClock, now: datetime) -> Stopped:
+    settled = settle(db, clock, now)
+    if settled is not None or clock.state == INACTIVE:
+        raise TimerState("the timer is not running")
+    return _finish(db, clock, now, exhausted=False)
+
+
+def _finish(db: Db, clock: CreditClock, at: datetime, *, exhausted: bool) -> Stopped:
+    active_us, pending_us = clock.timer_active_us, clock.timer_pending_us
+    if clock.state == ACTIVE and clock.timer_segment_start is not None:
+        active_us += micros(at - clock.timer_segment_start)
+    elif clock.state == PENDING and clock.timer_paused_at is not None:
+        pending_us += micros(at - clock.timer_paused_at)
+    spent = clock.hundredths if exhausted else min(hundredths_of_micros(active_us), clock.hundredths)
+    pending = hundredths_of_micros(pending_us)
+    record = db.get(TimeRecord, clock.timer_record_id)
+    assert record is not None, "a running timer always has its time record"
+    record.time_stop = at
+    record.spent_hundredths = spent
+    record.pending_hundredths = pending
+    record.pending_count = clock.timer_pending_count
+    record.write_date = at
+    _touch_sheet(db, record.sheet_id, at)
+    clock.hundredths -= spent
+    clock.state = INACTIVE
+    clock.timer_record_id = None
+    clock.timer_segment_start = None
+    clock.timer_paused_at = None
+    clock.write_date = at
+    db.flush()
+    return Stopped(record=record, spent=spent, pending=pending)
+
+
+def pending_hundredths(clock: CreditClock) -> int:
+    return hundredths_of_micros(clock.timer_pending_us)
+
+
+def _touch_sheet(db: Db, sheet_id: int, now: datetime) -> None:
+    sheet = db.get(TIME.sheet, sheet_id)
+    if sheet is not None:
+        sheet.write_date = now
+
+
+def sweep(db: Db, now: datetime, limit: int = 500) -> int:
+    """Settle every active timer whose balance ran out (claimed with SKIP LOCKED)."""
+    clocks = db.scalars(
+        select(CreditClock)
+        .where(CreditClock.state == ACTIVE)
+        .order_by(CreditClock.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    return sum(1 for clock in clocks if settle(db, clock, now) is not None)
