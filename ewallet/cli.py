@@ -88,6 +88,17 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="check the books", description="Check that balances match the ledger.")
     add_settings_flags(audit, only=("database_url",))
     audit.set_defaults(run=cmd_audit)
+
+    from ewallet import call, shell
+
+    call_parser = commands.add_parser(
+        "call", help="send instruction sets", description=call.__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    call.add_arguments(call_parser)
+    call_parser.set_defaults(run=call.run)
+    shell_parser = commands.add_parser("shell", help="interactive client", description=shell.__doc__)
+    shell.add_arguments(shell_parser)
+    shell_parser.set_defaults(run=shell.run)
     return parser
 
 

@@ -1,0 +1,47 @@
+"""`ewallet call`: send instruction sets as JSON lines, print each answer as a JSON line.
+
+One instruction from the command line, or one per line on standard input (how to pass secrets:
+never in argv, where other users of the machine can read them). Lines are sent as given, so the
+server judges them exactly as it would judge netcat's. Exit status: 0 when every instruction
+succeeded, 1 when any failed, 2 when the server could not be reached."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+
+from ewallet.client import Client, ConnectionFailed
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("instruction", nargs="?", help="one instruction set as JSON (default: read lines from stdin)")
+    parser.add_argument("--host", default="127.0.0.1", help="server address [127.0.0.1]")
+    parser.add_argument("--port", type=int, default=8080, help="server port [8080]")
+    parser.add_argument("--pretty", action="store_true", help="indent each answer")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for an answer [30]")
+
+
+def _lines(args: argparse.Namespace) -> Iterable[str]:
+    if args.instruction is not None:
+        yield args.instruction
+        return
+    for line in sys.stdin:
+        if line.strip():
+            yield line
+
+
+def run(args: argparse.Namespace) -> int:
+    status = 0
+    with Client(args.host, args.port, timeout=args.timeout) as client:
+        try:
+            for line in _lines(args):
+                answer = client.raw_line(line.encode("utf-8", "surrogateescape"))
+                print(json.dumps(answer, indent=2 if args.pretty else None, ensure_ascii=False), flush=True)
+                if answer.get("failed") is not False:
+                    status = 1
+        except ConnectionFailed as exc:
+            print(f"ewallet call: {exc.message}", file=sys.stderr)
+            return 2
+    return status
