@@ -17,6 +17,7 @@ from ewallet.context import Services
 from ewallet.dispatch import Dispatcher
 from ewallet.domain.passwords import PasswordHasher
 from ewallet.domain.sessions import Lifetimes
+from ewallet.http.face import HttpFace
 from ewallet.maintenance import Job, Maintenance, sweep_accounts, sweep_sessions, sweep_timers
 from ewallet.routes import RouteTable, build_route_table
 from ewallet.server import LineServer
@@ -39,25 +40,38 @@ class App:
     server: LineServer
     maintenance: Maintenance
     address: tuple[str, int] | None = field(default=None)
+    http: HttpFace | None = field(default=None)
 
-    async def start(self) -> tuple[str, int]:
-        self.address = await self.server.start()
+    async def start(self, *, tcp: bool = True) -> tuple[str, int]:
+        """Start the TCP listener (unless tcp=False), the HTTP face when configured, and the
+        periodic jobs. Returns the TCP address, or the HTTP one when only HTTP runs."""
+        if tcp:
+            self.address = await self.server.start()
+            host, port = self.address
+            _warn_if_exposed(host)
+            log.info("listening on %s:%d", host, port)
+        if self.settings.http_port is not None:
+            self.http = HttpFace(self)
+            http_address = await self.http.start(self.settings.host, self.settings.http_port)
+            _warn_if_exposed(http_address[0])
+            log.info("HTTP listening on %s:%d", *http_address)
+            if not tcp:
+                self.address = http_address
         self.maintenance.start()
-        host, port = self.address
-        if not _is_loopback(host):
-            log.warning("listening on a non-loopback address without TLS: put a TLS terminator in front")
-        log.info("listening on %s:%d", host, port)
+        assert self.address is not None
         return self.address
 
     async def stop(self) -> None:
         await self.maintenance.stop()
+        if self.http is not None:
+            await self.http.stop()
         await self.server.stop()
         await asyncio.get_running_loop().run_in_executor(None, self.manager.close)
         self.engine.dispose()
 
-    async def serve_until_signalled(self) -> None:
+    async def serve_until_signalled(self, *, tcp: bool = True) -> None:
         """Run until SIGINT or SIGTERM, then shut down gracefully."""
-        await self.start()
+        await self.start(tcp=tcp)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -103,6 +117,11 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
         server=LineServer(settings, manager.handle_line),
         maintenance=Maintenance(services, factory, jobs),
     )
+
+
+def _warn_if_exposed(host: str) -> None:
+    if not _is_loopback(host):
+        log.warning("listening on %s without TLS: put a TLS terminator in front or keep it private", host)
 
 
 def _is_loopback(host: str) -> bool:

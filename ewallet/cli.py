@@ -63,6 +63,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_http(args: argparse.Namespace) -> int:
+    from ewallet.app import build_app
+
+    settings = settings_from(args)
+    if settings.http_port is None:
+        settings = settings.replace(http_port=8081)
+    configure_logging(settings.log_level)
+    app = build_app(settings)
+    asyncio.run(app.serve_until_signalled(tcp=False))
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from ewallet.domain.audit import audit
     from ewallet.storage.database import create_db_engine, session_factory
@@ -85,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the server", description="Run the ewallet server.")
     add_settings_flags(serve)
     serve.set_defaults(run=cmd_serve)
+    http = commands.add_parser("http", help="serve only the HTTP API", description="Serve the HTTP API alone.")
+    add_settings_flags(http)
+    http.set_defaults(run=cmd_http)
     audit = commands.add_parser("audit", help="check the books", description="Check that balances match the ledger.")
     add_settings_flags(audit, only=("database_url",))
     audit.set_defaults(run=cmd_audit)

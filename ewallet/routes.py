@@ -4,6 +4,7 @@ resolves an instruction to its route."""
 from __future__ import annotations
 
 import enum
+import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,18 @@ class Route:
     summary: str = ""
     #: Takes an `idempotency_key`; the function names the account the key belongs to.
     idempotency_owner: Callable[[Any, Any], int] | None = None
+    #: The success reply's model (for the HTTP face's OpenAPI document); by default the
+    #: handler's return annotation.
+    reply: type[Reply] | None = None
+
+    def __post_init__(self) -> None:
+        if self.reply is None:
+            try:
+                hinted = typing.get_type_hints(self.handler).get("return")
+            except (TypeError, NameError):
+                hinted = None
+            if isinstance(hinted, type) and issubclass(hinted, Reply) and hinted is not Reply:
+                object.__setattr__(self, "reply", hinted)
 
     @property
     def key(self) -> tuple[str, str, str | None]:

@@ -62,15 +62,20 @@ def unlink_record(kind: SheetKind, params: RecordIdParams, ctx: Context) -> Repl
 
 
 def routes_for(kind: SheetKind) -> list[Route]:
-    name, bind = kind.name, (lambda handler: partial(handler, kind))
-    user, owner = Access.USER, Access.OWNER
+    name, user, owner = kind.name, Access.USER, Access.OWNER
+    sheet, no_params = SHEET_REPLIES[name], NoParams
+    specs = [
+        ("new", f"{name}.list", new_sheet, user, ReferenceParams, f"Create a {name} sheet", sheet),
+        ("view", f"{name}.list", view_sheet, user, no_params, f"View the active {name} sheet", sheet),
+        ("switch", kind.sheet_key, switch_sheet, owner, SheetIdParams, f"Switch {name} sheet", sheet),
+        ("unlink", f"{name}.list", unlink_sheet, owner, ListIdParams, f"Unlink a {name} sheet", SHEET_UNLINKED[name]),
+        ("view", f"{name}.record", view_record, owner, RecordIdParams, f"View a {name} record", RECORD_VIEWS[name]),
+        ("unlink", f"{name}.record", unlink_record, owner, RecordIdParams, f"Unlink a {name} record",
+         RECORD_UNLINKED[name]),
+    ]  # fmt: skip
     return [
-        client_route("new", f"{name}.list", bind(new_sheet), user, ReferenceParams, f"Create a {name} sheet"),
-        client_route("view", f"{name}.list", bind(view_sheet), user, summary=f"View the active {name} sheet"),
-        client_route("switch", kind.sheet_key, bind(switch_sheet), owner, SheetIdParams, f"Switch {name} sheet"),
-        client_route("unlink", f"{name}.list", bind(unlink_sheet), owner, ListIdParams, f"Unlink a {name} sheet"),
-        client_route("view", f"{name}.record", bind(view_record), owner, RecordIdParams, f"View a {name} record"),
-        client_route("unlink", f"{name}.record", bind(unlink_record), owner, RecordIdParams, f"Unlink a {name} record"),
+        client_route(action, target, partial(handler, kind), access, params, summary, reply=reply)
+        for action, target, handler, access, params, summary, reply in specs
     ]
 
 

@@ -1,0 +1,2 @@
+"""The HTTP face: the same instruction set, route table, permission sheet and session manager
+as the TCP server, over HTTP (FastAPI on uvicorn)."""

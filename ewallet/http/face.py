@@ -1,0 +1,59 @@
+"""Running the HTTP face with uvicorn inside the server's own event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+if TYPE_CHECKING:
+    from ewallet.app import App
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the ewallet process owns SIGINT/SIGTERM and
+    stops the HTTP face as part of its graceful shutdown."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class HttpFace:
+    def __init__(self, app: App) -> None:
+        from ewallet.http.app import build_http_app
+
+        self.asgi = build_http_app(app.settings, app.table, app.manager, app.engine)
+        self.settings = app.settings
+        self._server: _EmbeddedServer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, host: str, port: int) -> tuple[str, int]:
+        sock = socket.create_server((host, port), reuse_port=False, backlog=2048)
+        address = sock.getsockname()
+        config = uvicorn.Config(
+            self.asgi,
+            lifespan="off",
+            log_level=self.settings.log_level.lower(),
+            access_log=False,
+            timeout_keep_alive=int(self.settings.idle_timeout),
+            timeout_graceful_shutdown=int(self.settings.shutdown_grace),
+            limit_concurrency=self.settings.max_connections,
+            server_header=False,
+        )
+        self._server = _EmbeddedServer(config)
+        self._task = asyncio.get_running_loop().create_task(self._server.serve(sockets=[sock]))
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.01)
+        return str(address[0]), int(address[1])
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task

@@ -1,0 +1,39 @@
+"""Paths and request-body schemas of the typed endpoints, derived from the route table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ewallet.routes import AUTH_KEYS, Route
+
+AUTH_PROPERTIES: dict[str, dict[str, Any]] = {
+    "client_id": {"type": "string", "description": "or the X-EWallet-Client-Id header"},
+    "session_token": {"type": "string", "description": "or Authorization: Bearer <token>"},
+    "system_key": {"type": "string", "description": "or the X-EWallet-System-Key header"},
+}
+REQUEST_ID = {
+    "description": "echoed in the answer",
+    "anyOf": [{"type": "string", "maxLength": 255}, {"type": "integer"}],
+}
+
+
+def route_path(route: Route) -> str:
+    """`/v1/<action>[/<head>[/<tail>]]`; system instructions under `/v1/system/`."""
+    parts = ["v1"] + (["system"] if route.controller == "system" else []) + [route.action]
+    if route.target is not None:
+        parts += route.target.split(".")
+    return "/" + "/".join(part.replace("_", "-") for part in parts)
+
+
+def route_request_schema(route: Route) -> dict[str, Any]:
+    """The body: the instruction's parameters plus, where its level needs them, the ids."""
+    schema = route.params.model_json_schema(mode="validation")
+    schema.pop("title", None)
+    properties = dict(schema.get("properties", {}))
+    for key in sorted(AUTH_KEYS[route.access]):
+        properties[key] = AUTH_PROPERTIES[key]
+    properties["id"] = REQUEST_ID
+    body = {**schema, "type": "object", "properties": properties, "additionalProperties": False}
+    if "$defs" in body:
+        body["$defs"] = schema["$defs"]
+    return {"required": False, "content": {"application/json": {"schema": body}}}
