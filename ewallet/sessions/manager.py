@@ -18,6 +18,8 @@ from ewallet.sessions.ratelimit import RateLimiter
 from ewallet.sessions.tokens import token_digest
 from ewallet.settings import Settings
 
+_RATE_LIMITED = frozenset({Access.ANONYMOUS, Access.CLIENT})
+
 
 class SessionManager:
     """handle_line(bytes, peer) -> answer bytes. Instructions of one session token run in order;
@@ -41,7 +43,8 @@ class SessionManager:
             obj = wire.decode(line) if isinstance(line, bytes | bytearray) else line
             request_id, _ = request_id_of(obj)
             instruction = parse_instruction(obj, self.table, self.settings.system_key)
-            if instruction.route.access is Access.ANONYMOUS and not self.anonymous_limit.allow(peer):
+            # §5.4: both anonymous `request` routes (client id and session token) count.
+            if instruction.route.access in _RATE_LIMITED and not self.anonymous_limit.allow(peer):
                 raise RateLimited("too many anonymous requests from this address")
         except EwalletError as error:
             return with_id(failure(error), request_id)
