@@ -6,6 +6,7 @@ format (never a guessing parser)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any
 
@@ -22,6 +23,8 @@ from pydantic import (
 )
 
 WIRE_FORMAT = "%d-%m-%Y %H:%M:%S"
+#: strptime alone also takes one-digit fields ("1-1-2030 0:0:0"); §3 wants the format exactly.
+_WIRE_SHAPE = re.compile(r"\d{2}-\d{2}-\d{4} \d{2}:\d{2}:\d{2}", re.ASCII)
 MAX_ID = 2**63 - 1
 
 
@@ -37,6 +40,8 @@ def _serialize_timestamp(instant: datetime, info: SerializationInfo) -> str:
 def parse_timestamp(text: str, zone: tzinfo) -> datetime:
     """A wire timestamp in `zone`. An ambiguous local time means its first occurrence; a
     nonexistent one (skipped by a DST change) is a ValueError."""
+    if not _WIRE_SHAPE.fullmatch(text):
+        raise ValueError("not in the format DD-MM-YYYY HH:MM:SS")
     naive = datetime.strptime(text, WIRE_FORMAT)
     local = naive.replace(tzinfo=zone, fold=0)
     if not dateutil_tz.datetime_exists(local):
