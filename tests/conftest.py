@@ -1,0 +1,107 @@
+"""Fixtures: fresh databases (a SQLite file, and a PostgreSQL database created for each test
+from a migrated template), and real servers on a free port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from ewallet.clock import ManualClock
+from ewallet.storage.database import create_db_engine
+from ewallet.storage.migrate import upgrade
+from tests.support import Running, running_server
+
+PG_URL = os.environ.get("EWALLET_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def _pg_admin():
+    return create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = create_db_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A migrated database to clone; created once per run, dropped at its end."""
+    name = f"ewallet_test_{RUN_ID}_template"
+    try:
+        admin = _pg_admin()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # unreachable server, missing driver, no permission
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI=true but unusable: {type(exc).__name__}")
+        pytest.skip(f"PostgreSQL at {make_url(PG_URL).render_as_string(hide_password=True)} is unreachable")
+    url = make_url(PG_URL).set(database=name)
+    engine = create_db_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _fresh_sqlite(template: Path, tmp_path: Path) -> str:
+    target = tmp_path / "ewallet.db"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    return _fresh_sqlite(sqlite_template, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database on each backend: storage-sensitive tests run on both."""
+    if request.param == "sqlite":
+        yield _fresh_sqlite(sqlite_template, tmp_path)
+        return
+    template = request.getfixturevalue("postgres_template")
+    name = f"ewallet_test_{RUN_ID}_{uuid.uuid4().hex[:8]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def server(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Running]:
+    """A real server on a free port, SQLite file, controllable clock."""
+    async with running_server(sqlite_url, clock) as running:
+        yield running
+
+
+@pytest.fixture
+async def any_server(database_url: str, clock: ManualClock) -> AsyncIterator[Running]:
+    """The same, once on SQLite and once on PostgreSQL."""
+    async with running_server(database_url, clock) as running:
+        yield running

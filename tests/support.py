@@ -1,0 +1,156 @@
+"""Test helpers: a line-JSON client over a real socket, a running in-process server, factories."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+from ewallet.app import App, build_app
+from ewallet.clock import ManualClock
+from ewallet.settings import Settings
+
+SYSTEM_KEY = "test-system-key-0123456789abcdef-0123456789"
+PASSWORD = "Secret!2345word"
+_counter = itertools.count(1)
+
+
+def test_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings for an in-process test server: cheap Argon2, sweeps off, port 0."""
+    base: dict[str, Any] = {
+        "database_url": database_url,
+        "host": "127.0.0.1",
+        "port": 0,
+        "system_key": SYSTEM_KEY,
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 64,
+        "argon2_parallelism": 1,
+        "session_sweep": 0,
+        "account_sweep": 0,
+        "timer_sweep": 0,
+        "anon_rate": 0,
+        "shutdown_grace": 5.0,
+        "threads": 8,
+        "pool_size": 10,
+    }
+    base.update(overrides)
+    return Settings(**base)
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]
+
+
+class LineClient:
+    """One TCP connection speaking line JSON."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.client_id: str | None = None
+        self.session_token: str | None = None
+
+    @classmethod
+    async def connect(cls, port: int, host: str = "127.0.0.1") -> LineClient:
+        reader, writer = await asyncio.open_connection(host, port, limit=16 << 20)
+        return cls(reader, writer)
+
+    async def send(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def recv(self, timeout: float = 10.0) -> dict[str, Any] | None:
+        """The next answer, or None when the server closed the connection."""
+        line = await asyncio.wait_for(self.reader.readline(), timeout)
+        return json.loads(line) if line else None
+
+    async def raw(self, data: bytes) -> dict[str, Any] | None:
+        await self.send(data)
+        return await self.recv()
+
+    async def call(self, **instruction: Any) -> dict[str, Any]:
+        """Send an instruction (controller/ctype defaulted, the session's ids added)."""
+        instruction.setdefault("controller", "client")
+        instruction.setdefault("ctype", "action")
+        if instruction["controller"] == "system":
+            instruction.setdefault("system_key", SYSTEM_KEY)
+        elif self.session_token is not None:
+            instruction.setdefault("client_id", self.client_id)
+            instruction.setdefault("session_token", self.session_token)
+        answer = await self.raw(json.dumps(instruction).encode() + b"\n")
+        assert answer is not None, "the server closed the connection"
+        return answer
+
+    async def open_session(self) -> tuple[str, str]:
+        answer = await self.call(action="request", request="client_id")
+        assert answer["failed"] is False, answer
+        self.client_id = answer["client_id"]
+        answer = await self.call(action="request", request="session_token", client_id=self.client_id)
+        assert answer["failed"] is False, answer
+        self.session_token = answer["session_token"]
+        return self.client_id, self.session_token  # type: ignore[return-value]
+
+    async def close(self) -> None:
+        self.writer.close()
+        with suppress(ConnectionError, OSError):
+            await self.writer.wait_closed()
+
+
+@dataclass
+class Running:
+    app: App
+    port: int
+    clock: ManualClock
+    database_url: str
+    #: Every client opened through this server; closed when it stops, even after a failure.
+    clients: list[LineClient] = field(default_factory=list)
+
+    async def client(self) -> LineClient:
+        client = await LineClient.connect(self.port)
+        self.clients.append(client)
+        return client
+
+    async def session(self) -> LineClient:
+        client = await self.client()
+        await client.open_session()
+        return client
+
+    async def user(self, name: str | None = None, password: str = PASSWORD) -> LineClient:
+        """A connected client with a session and a freshly created, logged-in account."""
+        client = await self.session()
+        await new_account(client, name=name, password=password)
+        answer = await client.call(action="login", user_email=client.email, user_pass=password)  # type: ignore[attr-defined]
+        assert answer["failed"] is False, answer
+        return client
+
+
+async def new_account(client: LineClient, name: str | None = None, password: str = PASSWORD, **more: Any) -> dict:
+    """Create an account through `client`; remembers its email on the client."""
+    name = name or f"user{next(_counter)}"
+    email = more.pop("user_email", f"{name.lower()}@example.com")
+    answer = await client.call(
+        action="new", new="account", user_name=name, user_pass=password, user_email=email, **more
+    )
+    assert answer["failed"] is False, answer
+    client.email = email  # type: ignore[attr-defined]
+    client.name = name  # type: ignore[attr-defined]
+    return answer
+
+
+@asynccontextmanager
+async def running_server(
+    database_url: str, clock: ManualClock | None = None, **overrides: Any
+) -> AsyncIterator[Running]:
+    clock = clock or ManualClock()
+    app = build_app(test_settings(database_url, **overrides), clock=clock)
+    _, port = await app.start()
+    running = Running(app=app, port=port, clock=clock, database_url=database_url)
+    try:
+        yield running
+    finally:
+        for client in running.clients:
+            await client.close()
+        await app.stop()
