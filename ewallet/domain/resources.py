@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session as Db
 from ewallet.domain.errors import InvalidValue, LastResource, NotFound, TimerState
 from ewallet.domain.kinds import SheetKind
 from ewallet.domain.ownership import owned
-from ewallet.domain.timer import INACTIVE, lock_clock, settle
+from ewallet.domain.timer import INACTIVE, lock_clock, settle, settle_record
 from ewallet.domain.tree import new_clock, new_contact_list, new_ewallet, new_sheet
 from ewallet.storage.models import Account, ContactList, ContactRecord, CreditClock, CreditEwallet
 
@@ -209,8 +209,10 @@ def unlink_sheet(db: Db, kind: SheetKind, account: Account, sheet_id: int, now: 
 
 def unlink_record(db: Db, kind: SheetKind, account: Account, record_id: int, now: datetime) -> Any:
     record = owned(db, kind.record, record_id, account, f"{kind.name} record")
-    if kind.name == "time" and record.time_stop is None:
-        raise TimerState("that time record belongs to a running timer")
+    if kind.name == "time":
+        settle_record(db, record, now)
+        if record.time_stop is None:
+            raise TimerState("that time record belongs to a running timer")
     record.hidden = True
     _touch(record, now)
     sheet = db.get(kind.sheet, record.sheet_id)

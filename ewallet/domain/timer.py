@@ -60,6 +60,12 @@ def settle(db: Db, clock: CreditClock, now: datetime) -> Stopped | None:
     return _finish(db, clock, max(ends, clock.timer_segment_start or ends), exhausted=True)
 
 
+def settle_record(db: Db, record: TimeRecord, now: datetime) -> None:
+    """Close an open time record whose timer ran out: reading the record reads its clock."""
+    if record.time_stop is None:
+        settle(db, lock_clock(db, record.clock_id), now)
+
+
 def start(db: Db, clock: CreditClock, now: datetime) -> TimeRecord:
     settle(db, clock, now)
     if clock.state != INACTIVE:

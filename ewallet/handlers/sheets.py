@@ -7,8 +7,8 @@ from functools import partial
 from typing import Any
 
 from ewallet.context import Context
-from ewallet.domain import resources, views
-from ewallet.domain.kinds import KINDS, SheetKind
+from ewallet.domain import resources, timer, views
+from ewallet.domain.kinds import KINDS, TIME, SheetKind
 from ewallet.domain.ownership import owned
 from ewallet.routes import Access, Route, client_route
 from ewallet.schemas.base import NoParams, Reply
@@ -53,7 +53,10 @@ def unlink_sheet(kind: SheetKind, params: ListIdParams, ctx: Context) -> Reply:
 
 
 def view_record(kind: SheetKind, params: RecordIdParams, ctx: Context) -> Reply:
-    return record_reply(kind, owned(ctx.db, kind.record, params.record_id, ctx.user, f"{kind.name} record"))
+    record = owned(ctx.db, kind.record, params.record_id, ctx.user, f"{kind.name} record")
+    if kind is TIME:
+        timer.settle_record(ctx.db, record, ctx.now)
+    return record_reply(kind, record)
 
 
 def unlink_record(kind: SheetKind, params: RecordIdParams, ctx: Context) -> Reply:
