@@ -32,7 +32,9 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetimes are not stored: give an aware instant")
         value = value.astimezone(UTC)
         if dialect.name == "sqlite":
-            return value.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+            # isoformat pads the year to four digits; strftime("%Y") does not on every libc
+            # (year 999 would sort after 2024 as text).
+            return value.isoformat(timespec="microseconds")
         return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
