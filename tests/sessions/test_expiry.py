@@ -108,3 +108,12 @@ class TestExpirationDate:
         assert (await client.call(action="view", view="account"))["code"] == "unauthorized"
         # The dead token does not hold the client id.
         assert (await token_for(client, client_id))["failed"] is False
+
+    async def test_a_date_before_the_year_1000_is_past_too(self, any_server: Running) -> None:
+        client = await any_server.client()
+        client_id = await new_client_id(client)
+        answer = await token_for(client, client_id, expiration_date="01-01-0999 00:00:00")
+        assert answer["failed"] is False
+        client.client_id, client.session_token = client_id, answer["session_token"]
+        assert (await client.call(action="view", view="account"))["code"] == "unauthorized"
+        assert (await token_for(client, client_id))["failed"] is False
