@@ -11,6 +11,8 @@ from tests.support import PASSWORD, LineClient, Running
 TIMESTAMP = re.compile(r"^\d{2}-\d{2}-\d{4} \d{2}:\d{2}:\d{2}$")
 KINDS = ("transfer", "invoice", "conversion", "time")
 SUPPLIED = ("supplied_credits", "ewallet_credits", "transfer_record", "invoice_record")
+PAID = ("payed", "ewallet_credits", "spent_credits", "transfer_record", "invoice_record")
+TRANSFERRED = ("transfered_to", "ewallet_credits", "transfered_credits", "transfer_record")
 TO_CLOCK = ("conversion_record", "ewallet_credits", "credit_clock", "converted_credits")
 TO_CREDITS = ("conversion_record", "ewallet_credits", "credit_clock", "converted_minutes")
 #: Values a `credits` field refuses (§3: JSON integers 1...10^9 only).
