@@ -17,6 +17,7 @@ from ewallet.context import Services
 from ewallet.dispatch import Dispatcher
 from ewallet.domain.passwords import PasswordHasher
 from ewallet.domain.sessions import Lifetimes
+from ewallet.group_commit import GroupCommitter
 from ewallet.http.face import HttpFace
 from ewallet.maintenance import Job, Maintenance, sweep_accounts, sweep_sessions, sweep_timers
 from ewallet.routes import RouteTable, build_route_table
@@ -102,7 +103,11 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
     )
     factory = session_factory(engine)
     table = build_route_table()
-    manager = SessionManager(settings, table, Dispatcher(services, factory))
+    dispatcher = Dispatcher(services, factory, session_factory(engine, read_only=True))
+    # SQLite has one writer at a time: batch writes under one commit. PostgreSQL runs writes
+    # concurrently on the thread pool, serialised only where rows are shared.
+    committer = GroupCommitter(dispatcher, factory) if engine.dialect.name == "sqlite" else None
+    manager = SessionManager(settings, table, dispatcher, committer)
     jobs = [
         Job("session sweep", settings.session_sweep, sweep_sessions),
         Job("account cleaner", settings.account_sweep, sweep_accounts),

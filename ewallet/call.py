@@ -23,21 +23,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for an answer [30]")
 
 
-def _lines(args: argparse.Namespace) -> Iterable[str]:
+def _lines(args: argparse.Namespace) -> Iterable[bytes]:
+    """Request lines, blank ones left out (the server would not answer them)."""
     if args.instruction is not None:
-        yield args.instruction
+        # One instruction, even when pasted as indented JSON over several lines: a line break is
+        # JSON whitespace, but on the wire it would split the instruction into several lines.
+        yield args.instruction.replace("\n", " ").encode("utf-8", "surrogateescape")
         return
-    for line in sys.stdin:
+    # Bytes, not text: a line that is not UTF-8 goes to the server, which answers invalid_json.
+    for line in sys.stdin.buffer:
         if line.strip():
             yield line
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.instruction is not None and not args.instruction.strip():
+        print("ewallet call: the instruction is empty", file=sys.stderr)
+        return 2
     status = 0
     with Client(args.host, args.port, timeout=args.timeout) as client:
         try:
             for line in _lines(args):
-                answer = client.raw_line(line.encode("utf-8", "surrogateescape"))
+                answer = client.raw_line(line)
                 print(json.dumps(answer, indent=2 if args.pretty else None, ensure_ascii=False), flush=True)
                 if answer.get("failed") is not False:
                     status = 1

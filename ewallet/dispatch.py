@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -27,57 +28,99 @@ RETRIES = 3
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 
 
+@dataclass
+class Outcome:
+    """One instruction's answer and the hooks to run once its transaction's fate is known."""
+
+    answer: dict[str, Any]
+    ctx: Context | None = None
+
+    def committed(self) -> None:
+        if self.ctx is not None:
+            for hook in self.ctx.after_commit:
+                hook()
+
+    def rolled_back(self) -> None:
+        if self.ctx is not None:
+            for undo in self.ctx.on_rollback:
+                undo()
+
+
 class Dispatcher:
-    def __init__(self, services: Services, factory: sessionmaker[Db]) -> None:
+    """Runs instructions: `run` in a transaction of its own (with retries), `run_in` inside a
+    caller's transaction under a savepoint of its own (group commit)."""
+
+    def __init__(self, services: Services, factory: sessionmaker[Db], read_factory: sessionmaker[Db] | None = None):
         self.services = services
         self.factory = factory
+        self.read_factory = read_factory or factory
 
     def run(self, instruction: Instruction, peer: str) -> dict[str, Any]:
         """The answer object (without the request id)."""
-        for attempt in range(RETRIES + 1):
+        factory = self.read_factory if instruction.route.read_only else self.factory
+        for _ in range(RETRIES + 1):
+            outcome: Outcome | None = None
             try:
-                return self._attempt(instruction, peer)
+                with factory.begin() as db:
+                    outcome = self._attempt(db, instruction, peer)
             except EwalletError as error:
                 return failure(error)
             except (OperationalError, IntegrityError) as exc:
-                if not _retryable(exc) or attempt == RETRIES:
-                    if _retryable(exc):
-                        return failure(Conflict())
+                if outcome is not None:
+                    outcome.rolled_back()
+                if not _retryable(exc):
                     return self._internal(exc, instruction)
                 log.debug("retrying %s after %s", instruction.route.name, type(exc).__name__)
+                continue
             except Exception as exc:
+                if outcome is not None:
+                    outcome.rolled_back()
                 return self._internal(exc, instruction)
+            outcome.committed()
+            return outcome.answer
         return failure(Conflict())
 
-    def _attempt(self, instruction: Instruction, peer: str) -> dict[str, Any]:
-        services = self.services
-        kept_error: EwalletError | None = None
-        ctx: Context | None = None
+    def run_in(self, db: Db, instruction: Instruction, peer: str) -> Outcome:
+        """Run inside the caller's open transaction, under a savepoint: a failing instruction
+        rolls back alone. The caller commits and then calls `committed()` on the outcome."""
+        for _ in range(RETRIES + 1):
+            savepoint = db.begin_nested()
+            outcome: Outcome | None = None
+            try:
+                outcome = self._attempt(db, instruction, peer)
+            except EwalletError as error:
+                savepoint.rollback()
+                return Outcome(failure(error))
+            except (OperationalError, IntegrityError) as exc:
+                savepoint.rollback()
+                if not _retryable(exc):
+                    return Outcome(self._internal(exc, instruction))
+                continue
+            except Exception as exc:
+                savepoint.rollback()
+                return Outcome(self._internal(exc, instruction))
+            savepoint.commit()
+            return outcome
+        return Outcome(failure(Conflict()))
+
+    def _attempt(self, db: Db, instruction: Instruction, peer: str) -> Outcome:
+        """The pipeline inside an open transaction. A domain error whose work must still be
+        committed (a failed login) comes back as an answer instead of being raised."""
+        ctx = Context(
+            db=db, now=self.services.clock.now(), services=self.services, peer=peer, route_name=instruction.route.name
+        )
+        outcome = Outcome({}, ctx)
         try:
-            with self.factory.begin() as db:
-                ctx = Context(
-                    db=db,
-                    now=services.clock.now(),
-                    services=services,
-                    peer=peer,
-                    route_name=instruction.route.name,
-                )
-                try:
-                    answer = self._execute(instruction, ctx)
-                except EwalletError as error:
-                    if not error.commit:
-                        raise
-                    kept_error = error
+            outcome.answer = self._execute(instruction, ctx)
+        except EwalletError as error:
+            if not error.commit:
+                outcome.rolled_back()
+                raise
+            outcome.answer = failure(error)
         except BaseException:
-            if ctx is not None:
-                for undo in ctx.on_rollback:
-                    undo()
+            outcome.rolled_back()
             raise
-        for hook in ctx.after_commit:
-            hook()
-        if kept_error is not None:
-            return failure(kept_error)
-        return answer
+        return outcome
 
     def _execute(self, instruction: Instruction, ctx: Context) -> dict[str, Any]:
         route = instruction.route

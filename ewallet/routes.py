@@ -50,6 +50,8 @@ class Route:
     access: Access
     params: type[Params] = NoParams
     summary: str = ""
+    #: Changes nothing: runs in a read transaction, concurrently with others (never batched).
+    read_only: bool = False
     #: Takes an `idempotency_key`; the function names the account the key belongs to.
     idempotency_owner: Callable[[Any, Any], int] | None = None
     #: The success reply's model (for the HTTP face's OpenAPI document); by default the

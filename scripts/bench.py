@@ -223,7 +223,9 @@ def start_ewallet(database: str | None, folder: str, core: int | None, extra: li
     port = free_port()
     db = database or f"sqlite:///{folder}/bench.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("EWALLET_")}
-    env.update(EWALLET_SYSTEM_KEY=SYSTEM_KEY, EWALLET_ANON_RATE="0", EWALLET_LOG_LEVEL="WARNING")
+    # Cheap Argon2 only speeds up creating the benchmark accounts; no scenario hashes a password.
+    env.update(EWALLET_SYSTEM_KEY=SYSTEM_KEY, EWALLET_ANON_RATE="0", EWALLET_LOG_LEVEL="WARNING",
+               EWALLET_ARGON2_TIME_COST="1", EWALLET_ARGON2_MEMORY_KIB="8192")  # fmt: skip
     cmd = [sys.executable, "-m", "ewallet", "serve", "--port", str(port), "--database", db, *extra]
     proc = subprocess.Popen(cmd, env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=open(f"{folder}/server.log", "w"))
     wait_for_port(port, proc)

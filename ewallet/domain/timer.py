@@ -66,6 +66,13 @@ def settle_record(db: Db, record: TimeRecord, now: datetime) -> None:
         settle(db, lock_clock(db, record.clock_id), now)
 
 
+def settle_clock(db: Db, clock_id: int, now: datetime) -> None:
+    """Settle the clock's timer if it runs (locks the clock only then)."""
+    clock = db.get(CreditClock, clock_id)
+    if clock is not None and clock.state == ACTIVE:
+        settle(db, lock_clock(db, clock_id), now)
+
+
 def start(db: Db, clock: CreditClock, now: datetime) -> TimeRecord:
     settle(db, clock, now)
     if clock.state != INACTIVE:

@@ -138,10 +138,10 @@ ROUTES = [
     client_route("login", None, login, Access.SESSION, LoginParams, "Log an account in on this session"),
     client_route("logout", None, logout, Access.USER, summary="Log the active account out"),
     client_route("switch", "account", switch, Access.USER, SwitchAccountParams, "Make a stacked account active"),
-    client_route("view", "account", view, Access.USER, summary="View the active account"),
+    client_route("view", "account", view, Access.USER, summary="View the active account", read_only=True),
     client_route("edit", "account", edit, Access.USER, EditAccountParams, "Edit the active account"),
     client_route("unlink", "account", unlink, Access.USER, summary="Order the active account's deletion"),
-    client_route("view", "login", login_records, Access.USER, summary="View login records"),
-    client_route("view", "logout", logout_records, Access.USER, summary="View logout records"),
+    client_route("view", "login", login_records, Access.USER, summary="View login records", read_only=True),
+    client_route("view", "logout", logout_records, Access.USER, summary="View logout records", read_only=True),
     system_route("cleanup", "accounts", cleanup_accounts, summary="Anonymise accounts past deletion"),
 ]

@@ -74,10 +74,14 @@ def unlink_record(params: RecordIdParams, ctx: Context) -> ContactRecordUnlinked
 
 ROUTES = [
     client_route("new", "contact.list", new_list, Access.USER, ReferenceParams, "Create a contact list"),
-    client_route("view", "contact.list", view_list, Access.USER, summary="View the active contact list"),
+    client_route(
+        "view", "contact.list", view_list, Access.USER, summary="View the active contact list", read_only=True
+    ),
     client_route("switch", "contact_list", switch_list, Access.OWNER, ListIdParams, "Switch contact list"),
     client_route("unlink", "contact.list", unlink_list, Access.OWNER, ListIdParams, "Delete a contact list"),
     client_route("new", "contact.record", new_record, Access.USER, NewContactRecordParams, "Add a contact record"),
-    client_route("view", "contact.record", view_record, Access.OWNER, RecordIdParams, "View a contact record"),
+    client_route(
+        "view", "contact.record", view_record, Access.OWNER, RecordIdParams, "View a contact record", read_only=True
+    ),
     client_route("unlink", "contact.record", unlink_record, Access.OWNER, RecordIdParams, "Delete a contact record"),
 ]

@@ -41,9 +41,7 @@ def view_ewallet(_: NoParams, ctx: Context) -> EwalletReply:
 
 def view_clock(_: NoParams, ctx: Context) -> ClockReply:
     clock = resources.active_clock(ctx.db, ctx.user)
-    if clock.state != timer.INACTIVE:
-        clock = timer.lock_clock(ctx.db, clock.id)
-        timer.settle(ctx.db, clock, ctx.now)
+    timer.settle_clock(ctx.db, clock.id, ctx.now)
     return clock_reply(ctx, clock)
 
 
@@ -68,7 +66,9 @@ def unlink_clock(params: ClockIdParams, ctx: Context) -> ClockUnlinked:
 ROUTES = [
     client_route("new", "credit.ewallet", new_ewallet, Access.USER, ReferenceParams, "Create a credit ewallet"),
     client_route("new", "credit.clock", new_clock, Access.USER, ReferenceParams, "Create a credit clock"),
-    client_route("view", "credit.ewallet", view_ewallet, Access.USER, summary="View the active credit ewallet"),
+    client_route(
+        "view", "credit.ewallet", view_ewallet, Access.USER, summary="View the active credit ewallet", read_only=True
+    ),
     client_route("view", "credit.clock", view_clock, Access.USER, summary="View the active credit clock"),
     client_route("switch", "credit.ewallet", switch_ewallet, Access.OWNER, EwalletIdParams, "Switch credit ewallet"),
     client_route("switch", "credit.clock", switch_clock, Access.OWNER, ClockIdParams, "Switch credit clock"),

@@ -40,7 +40,10 @@ def new_sheet(kind: SheetKind, params: ReferenceParams, ctx: Context) -> Reply:
 
 
 def view_sheet(kind: SheetKind, _: NoParams, ctx: Context) -> Reply:
-    return sheet_reply(kind, ctx, resources.active_sheet(ctx.db, kind, ctx.user))
+    sheet = resources.active_sheet(ctx.db, kind, ctx.user)
+    if kind is TIME:
+        timer.settle_clock(ctx.db, sheet.clock_id, ctx.now)
+    return sheet_reply(kind, ctx, sheet)
 
 
 def switch_sheet(kind: SheetKind, params: SheetIdParams, ctx: Context) -> Reply:
@@ -77,9 +80,10 @@ def routes_for(kind: SheetKind) -> list[Route]:
          RECORD_UNLINKED[name]),
     ]  # fmt: skip
     return [
-        client_route(action, target, partial(handler, kind), access, params, summary, reply=reply)
+        client_route(action, target, partial(handler, kind), access, params, summary, reply=reply,
+                     read_only=action == "view" and kind is not TIME)
         for action, target, handler, access, params, summary, reply in specs
-    ]
+    ]  # fmt: skip
 
 
 ROUTES = [route for kind in KINDS for route in routes_for(kind)]

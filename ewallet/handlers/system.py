@@ -102,8 +102,8 @@ def system_view(ctx: Context, session: EwalletSession) -> SystemSessionData:
 ROUTES = [
     system_route("new", "worker", new_worker, summary="Start a new worker"),
     system_route("new", "session", new_session, NewSessionParams, "Create a session bound to no client id"),
-    system_route("interogate", "session", interrogate_session, SessionIdParams, "Show one session"),
-    system_route("interogate", "workers", interrogate_workers, summary="Show the worker pool"),
+    system_route("interogate", "session", interrogate_session, SessionIdParams, "Show one session", read_only=True),
+    system_route("interogate", "workers", interrogate_workers, summary="Show the worker pool", read_only=True),
     system_route("cleanup", "sessions", cleanup_sessions, CleanupSessionsParams, "Remove expired or named sessions"),
     system_route("cleanup", "workers", cleanup_workers, summary="Remove vacant workers but one"),
 ]

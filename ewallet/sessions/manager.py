@@ -11,6 +11,7 @@ from typing import Any
 from ewallet import wire
 from ewallet.dispatch import Dispatcher
 from ewallet.domain.errors import EwalletError, RateLimited
+from ewallet.group_commit import GroupCommitter
 from ewallet.protocol import Instruction, failure, parse_instruction, request_id_of, with_id
 from ewallet.routes import Access, RouteTable
 from ewallet.sessions.lanes import Lanes
@@ -25,10 +26,13 @@ class SessionManager:
     """handle_line(bytes, peer) -> answer bytes. Instructions of one session token run in order;
     others run concurrently on a thread pool sized by `settings.threads`."""
 
-    def __init__(self, settings: Settings, table: RouteTable, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self, settings: Settings, table: RouteTable, dispatcher: Dispatcher, committer: GroupCommitter | None = None
+    ) -> None:
         self.settings = settings
         self.table = table
         self.dispatcher = dispatcher
+        self.committer = committer
         self.lanes = Lanes()
         self.executor = ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="ewallet-db")
         self.anonymous_limit = RateLimiter(settings.anon_rate, 60.0, time.monotonic)
@@ -52,12 +56,18 @@ class SessionManager:
         return with_id(answer, request_id)
 
     async def run(self, instruction: Instruction, peer: str) -> dict[str, Any]:
-        loop = asyncio.get_running_loop()
         token = instruction.session_token
         if isinstance(token, str) and instruction.route.access is not Access.SYSTEM:
             async with self.lanes.hold(token_digest(token)):
-                return await loop.run_in_executor(self.executor, self.dispatcher.run, instruction, peer)
-        return await loop.run_in_executor(self.executor, self.dispatcher.run, instruction, peer)
+                return await self._execute(instruction, peer)
+        return await self._execute(instruction, peer)
+
+    async def _execute(self, instruction: Instruction, peer: str) -> dict[str, Any]:
+        if self.committer is not None and not instruction.route.read_only:
+            return await asyncio.wrap_future(self.committer.submit(instruction, peer))
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self.dispatcher.run, instruction, peer)
 
     def close(self) -> None:
+        if self.committer is not None:
+            self.committer.close()
         self.executor.shutdown(wait=True, cancel_futures=True)

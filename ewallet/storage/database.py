@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
+#: Execution option marking a connection whose transactions only read.
+READ_ONLY = "ewallet_read_only"
+
 
 def normalise_url(url: str | URL) -> URL:
     """postgresql:// means psycopg 3 here, never the psycopg2 default."""
@@ -54,8 +57,13 @@ def _make_sqlite_durable(engine: Engine, busy_timeout: float) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers take a snapshot (WAL lets them run beside the writer); writers take the
+        # write lock up front, so no two writers both read before either writes.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False, autoflush=True)
+def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions whose transactions write (the default) or only read."""
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind, expire_on_commit=False, autoflush=True)
