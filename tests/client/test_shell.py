@@ -1,0 +1,276 @@
+"""`ewallet shell` run as a subprocess with commands piped in: friendly commands, plain-word
+errors and never a traceback, passwords read from the next line, exit status 0 / 1 / 2."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from tests.client.helpers import EWALLET, Finished, ewallet
+from tests.support import PASSWORD, Running
+
+
+async def shell(server: Running, *commands: str) -> Finished:
+    done = await ewallet("shell", "--port", str(server.port), stdin="\n".join(commands) + "\n")
+    assert "Traceback" not in done.err, done.err
+    return done
+
+
+ALICE = (f"register alice@example.com alice {PASSWORD}", f"login alice@example.com {PASSWORD}")
+WITH_BOB = (
+    f"register alice@example.com alice {PASSWORD}",
+    f"register bob@example.com bob {PASSWORD}",
+    f"login alice@example.com {PASSWORD}",
+)
+
+
+class TestAccounts:
+    async def test_register_login_whoami_logout(self, server: Running) -> None:
+        done = await shell(server, *ALICE, "whoami", "logout", "quit")
+        assert done.status == 0, done.out
+        assert done.lines == [
+            "account alice@example.com created; log in with: login alice@example.com",
+            "logged in as alice@example.com",
+            "alice <alice@example.com> (account 1, LoggedIn)",
+            "logged out alice@example.com",
+        ]
+
+    async def test_a_password_left_out_is_read_from_the_next_line(self, server: Running) -> None:
+        done = await shell(server, "register alice@example.com alice", PASSWORD, "login alice", PASSWORD, "whoami")
+        assert done.status == 0, done.out
+        assert done.lines[1:] == ["logged in as alice@example.com", "alice <alice@example.com> (account 1, LoggedIn)"]
+
+    async def test_a_missing_password_line_is_an_error(self, server: Running) -> None:
+        done = await ewallet("shell", "--port", str(server.port), stdin="register alice@example.com alice\n")
+        assert done.status == 1
+        assert done.lines == ["error: a password was expected on the next line"]
+
+    async def test_a_wrong_password_is_an_error_in_plain_words(self, server: Running) -> None:
+        done = await shell(server, f"register alice@example.com alice {PASSWORD}", "login alice Wrong!2345word")
+        assert done.status == 1
+        assert done.lines[-1].startswith("error (invalid_credentials): ")
+
+    async def test_logout_names_the_account_that_becomes_active(self, server: Running) -> None:
+        done = await shell(server, *WITH_BOB, f"login bob {PASSWORD}", "logout", "whoami")
+        assert done.status == 0, done.out
+        assert done.lines[-2:] == [
+            "logged out bob@example.com; active: alice@example.com",
+            "alice <alice@example.com> (account 1, LoggedIn)",
+        ]
+
+
+class TestMoney:
+    async def test_supply_balance_pay_transfer_and_convert(self, server: Running) -> None:
+        done = await shell(
+            server,
+            *WITH_BOB,
+            "supply 100",
+            "balance",
+            "pay bob@example.com 10",
+            "transfer bob@example.com 5",
+            "convert credits 20",
+            "convert minutes 5",
+            "balance",
+        )
+        assert done.status == 0, done.out
+        assert done.lines[3:] == [
+            "supplied 100; balance 100 credits",
+            "100 credits; clock: 0.00 minutes (inactive)",
+            "paid 10 to bob@example.com; balance 90 credits",
+            "transferred 5 to bob@example.com; balance 85 credits",
+            "ewallet 65 credits; clock 20.00 minutes",
+            "ewallet 70 credits; clock 15.00 minutes",
+            "70 credits; clock: 15.00 minutes (inactive)",
+        ]
+
+    async def test_a_refused_command_shows_the_error_and_the_script_goes_on(self, server: Running) -> None:
+        done = await shell(server, *ALICE, "supply 5", "transfer nobody@example.com 1", "convert credits 10", "balance")
+        assert done.status == 1
+        assert done.lines[3].startswith("error (not_found): ")
+        assert done.lines[4].startswith("error (insufficient_credits): ")
+        assert done.lines[5] == "5 credits; clock: 0.00 minutes (inactive)"
+
+    async def test_bad_arguments_are_explained(self, server: Running) -> None:
+        done = await shell(server, *ALICE, "supply lots", "pay bob@example.com", "convert hours 3", 'pay "bob 1')
+        assert done.status == 1
+        assert done.lines[2:] == [
+            "error: not a number: lots",
+            "error: usage: pay EMAIL CREDITS",
+            "error: usage: convert credits N | convert minutes M",
+            "error: No closing quotation",
+        ]
+
+
+class TestTimer:
+    async def test_start_status_pause_resume_stop(self, server: Running) -> None:
+        done = await shell(
+            server,
+            *ALICE,
+            "supply 30",
+            "convert credits 30",
+            "timer start",
+            "timer status",
+            "timer pause",
+            "timer resume",
+            "timer stop",
+            "timer status",
+        )
+        assert done.status == 0, done.out
+        assert done.lines[4:] == [
+            "timer started on clock 1",
+            "clock 1: active, 30.00 minutes left",
+            "timer paused on clock 1",
+            "timer resumed on clock 1",
+            "stopped: 0.00 minutes billed, 0.00 paused",
+            "clock 1: inactive, 30.00 minutes left",
+        ]
+
+    async def test_a_timer_in_the_wrong_state_is_refused(self, server: Running) -> None:
+        done = await shell(server, *ALICE, "timer stop", "timer start", "timer fly")
+        assert done.status == 1
+        assert done.lines[2].startswith("error (timer_state): ")
+        assert done.lines[3].startswith("error (insufficient_clock): ")
+        assert done.lines[4] == "error: usage: timer start|pause|resume|stop|status"
+
+
+class TestListings:
+    async def test_history_is_an_aligned_table(self, server: Running) -> None:
+        done = await shell(server, *WITH_BOB, "supply 100", "transfer bob@example.com 5", "history")
+        assert done.status == 0, done.out
+        header, rule, *rows = done.lines[5:]
+        assert header.split() == ["id", "date", "type", "from", "to", "credits"]
+        assert set(rule.replace(" ", "")) == {"-"}
+        starts = [header.index(name) for name in ("type", "from", "to ", "credits")]
+        assert [rule[i - 2 : i] for i in starts] == ["  "] * 4  # each column starts after a gap
+        assert [row.split()[3:] for row in rows] == [
+            ["incoming", "ewallet-system", "alice@example.com", "100"],
+            ["transfer", "alice@example.com", "bob@example.com", "5"],
+        ]
+        for row in rows:
+            for start, word in zip(starts, row[starts[0] :].split(), strict=True):
+                assert row[start:].startswith(word)
+
+    async def test_invoices_and_contacts(self, server: Running) -> None:
+        done = await shell(server, *WITH_BOB, "supply 40", "pay bob@example.com 10", "invoices", "contacts")
+        assert done.status == 0, done.out
+        assert done.lines[5].split() == ["id", "date", "seller", "credits", "cost", "notes"]
+        assert [line.split()[3:] for line in done.lines[7:9]] == [
+            ["ewallet-system", "40", "0.00", "RON"],
+            ["bob", "10", "0.00", "RON"],
+        ]
+        assert done.lines[9] == "no contacts"
+
+    async def test_empty_listings_say_so(self, server: Running) -> None:
+        done = await shell(server, *ALICE, "history", "invoices")
+        assert done.lines[2:] == ["no transfer records", "no invoices"]
+
+
+class TestRawAndHelp:
+    async def test_raw_sends_json_with_the_sessions_ids(self, server: Running) -> None:
+        raw = json.dumps({"controller": "client", "ctype": "action", "action": "view", "view": "account", "id": 3})
+        done = await shell(server, *ALICE, f"raw {raw}")
+        assert done.status == 0, done.out
+        answer = json.loads(done.lines[-1])
+        assert answer["failed"] is False and answer["id"] == 3 and answer["account"] == "alice@example.com"
+
+    async def test_raw_request_routes_go_without_the_session(self, server: Running) -> None:
+        raw = json.dumps({"controller": "client", "ctype": "action", "action": "request", "request": "client_id"})
+        done = await shell(server, f"raw {raw}")
+        assert done.status == 0, done.out
+        assert json.loads(done.out)["client_id"].startswith("ewsm-uid:")
+
+    async def test_a_failed_raw_answer_is_printed_and_counts_as_failure(self, server: Running) -> None:
+        done = await shell(server, 'raw {"controller": "client", "ctype": "action", "action": "explode"}', "raw [1]")
+        assert done.status == 1
+        assert json.loads(done.lines[0])["code"] == "unknown_action"
+        assert done.lines[1] == "error: raw takes one JSON object"
+
+    async def test_help_lists_the_commands(self, server: Running) -> None:
+        done = await shell(server, "help", "help transfer")
+        assert done.status == 0
+        for command in (
+            "register",
+            "login",
+            "logout",
+            "whoami",
+            "balance",
+            "supply",
+            "pay",
+            "transfer",
+            "convert",
+            "timer",
+            "history",
+            "invoices",
+            "contacts",
+            "raw",
+            "quit",
+        ):
+            assert command in done.out
+        assert "transfer EMAIL CREDITS: transfer credits to another account." in done.lines
+
+    async def test_an_unknown_command_is_named(self, server: Running) -> None:
+        done = await shell(server, "dance now")
+        assert (done.status, done.lines) == (1, ["unknown command: dance (try help)"])
+
+    async def test_quit_ends_the_script(self, server: Running) -> None:
+        done = await shell(server, "quit", "dance")
+        assert (done.status, done.out) == (0, "")
+
+
+class TestExitStatus:
+    async def test_zero_when_every_command_succeeded(self, server: Running) -> None:
+        assert (await shell(server, *ALICE, "balance")).status == 0
+
+    async def test_one_when_a_command_failed(self, server: Running) -> None:
+        done = await shell(server, "balance")
+        assert done.status == 1
+        assert done.lines[0].startswith("error (not_logged_in): ")
+
+    async def test_two_with_a_message_when_the_server_is_down(self) -> None:
+        done = await ewallet("shell", "--port", "1", stdin="balance\n")
+        assert (done.status, done.out) == (2, "")
+        assert done.err.startswith("ewallet shell: cannot connect to 127.0.0.1:1")
+        assert "Traceback" not in done.err
+
+    async def test_two_when_the_server_goes_away_midway(self, sqlite_url: str) -> None:
+        from tests.support import running_server
+
+        async with running_server(sqlite_url) as running:
+            process = await asyncio.create_subprocess_exec(
+                *EWALLET,
+                "shell",
+                "--port",
+                str(running.port),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.write(b"help quit\n")
+            await asyncio.wait_for(process.stdout.readline(), 30)
+        out, err = await asyncio.wait_for(process.communicate(b"balance\n"), 30)
+        assert out == b""
+        assert process.returncode == 2
+        assert b"ewallet shell: " in err and b"Traceback" not in err
+
+
+class TestConversation:
+    async def test_each_answer_is_written_before_the_next_command_arrives(self, server: Running) -> None:
+        process = await asyncio.create_subprocess_exec(
+            *EWALLET,
+            "shell",
+            "--port",
+            str(server.port),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(f"register alice@example.com alice {PASSWORD}\n".encode())
+        first = await asyncio.wait_for(process.stdout.readline(), 30)
+        assert first.startswith(b"account alice@example.com created")
+        process.stdin.write(b"balance\n")
+        second = await asyncio.wait_for(process.stdout.readline(), 30)
+        assert second.startswith(b"error (not_logged_in): ")
+        await asyncio.wait_for(process.communicate(b"quit\n"), 30)
+        assert process.returncode == 1
