@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+from pathlib import Path
 
 from tests.client.helpers import EWALLET, Finished, ewallet
-from tests.support import PASSWORD, Running
+from tests.support import PASSWORD, Running, new_account
 
 
 async def shell(server: Running, *commands: str) -> Finished:
@@ -274,3 +276,50 @@ class TestConversation:
         assert second.startswith(b"error (not_logged_in): ")
         await asyncio.wait_for(process.communicate(b"quit\n"), 30)
         assert process.returncode == 1
+
+
+def read_all(fd: int) -> bytes:
+    """Everything a pseudo-terminal's other side writes, until it is closed."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the last holder of the other side closed it
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class TestOnATerminal:
+    async def test_passwords_never_reach_the_history_file(self, server: Running, tmp_path: Path) -> None:
+        session = await server.session()
+        await new_account(session, name="alice")
+        await session.close()
+        history = tmp_path / "history"
+        secret_raw = json.dumps(
+            {"controller": "client", "ctype": "action", "action": "login", "user_name": "alice", "user_pass": PASSWORD}
+        )
+        main, terminal = os.openpty()
+        process = await asyncio.create_subprocess_exec(
+            *EWALLET,
+            "shell",
+            "--port",
+            str(server.port),
+            "--history",
+            str(history),
+            stdin=terminal,
+            stdout=terminal,
+            stderr=terminal,
+        )
+        os.close(terminal)
+        reading = asyncio.create_task(asyncio.to_thread(read_all, main))
+        for command in (f"login alice {PASSWORD}", f"raw {secret_raw}", "whoami", "quit"):
+            os.write(main, command.encode() + b"\n")
+        await asyncio.wait_for(process.wait(), 30)
+        shown = (await asyncio.wait_for(reading, 30)).decode()
+        os.close(main)
+        assert process.returncode == 0, shown
+        assert "ewallet [alice@example.com | 0 credits]> " in shown  # the prompt names account and balance
+        assert history.read_text().splitlines() == ["login alice ********", "whoami", "quit"]
