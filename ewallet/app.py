@@ -42,6 +42,8 @@ class App:
     maintenance: Maintenance
     address: tuple[str, int] | None = field(default=None)
     http: HttpFace | None = field(default=None)
+    #: Where the HTTP face listens once started (its port is the real one when http_port is 0).
+    http_address: tuple[str, int] | None = field(default=None)
 
     async def start(self, *, tcp: bool = True) -> tuple[str, int]:
         """Start the TCP listener (unless tcp=False), the HTTP face when configured, and the
@@ -53,11 +55,11 @@ class App:
             log.info("listening on %s:%d", host, port)
         if self.settings.http_port is not None:
             self.http = HttpFace(self)
-            http_address = await self.http.start(self.settings.host, self.settings.http_port)
-            _warn_if_exposed(http_address[0])
-            log.info("HTTP listening on %s:%d", *http_address)
+            self.http_address = await self.http.start(self.settings.host, self.settings.http_port)
+            _warn_if_exposed(self.http_address[0])
+            log.info("HTTP listening on %s:%d", *self.http_address)
             if not tcp:
-                self.address = http_address
+                self.address = self.http_address
         self.maintenance.start()
         assert self.address is not None
         return self.address

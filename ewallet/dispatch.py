@@ -83,6 +83,9 @@ class Dispatcher:
     def run_in(self, db: Db, instruction: Instruction, peer: str) -> Outcome:
         """Run inside the caller's open transaction, under a savepoint: a failing instruction
         rolls back alone. The caller commits and then calls `committed()` on the outcome."""
+        # Objects loaded by earlier instructions of the batch are reloaded when touched: each
+        # instruction sees the rows as they are now, not as an earlier one left them in memory.
+        db.expire_all()
         for _ in range(RETRIES + 1):
             savepoint = db.begin_nested()
             outcome: Outcome | None = None
@@ -151,12 +154,11 @@ class Dispatcher:
             ctx.client_id = _text(instruction.client_id)
             session_store.check_client_id(ctx.db, ctx.client_id, ctx.now)
         elif access in (Access.SESSION, Access.USER, Access.OWNER):
-            session = session_store.authenticate(
+            session, ctx.account = session_store.authenticate(
                 ctx.db, instruction.client_id, instruction.session_token, ctx.now, self.services.lifetimes
             )
             ctx.session = session
             self.services.pool.adopt(session.id, session_store.effective_expiry(session, self.services.lifetimes))
-            ctx.account = session_store.active_account(ctx.db, session.id)
             if access is not Access.SESSION and ctx.account is None:
                 raise NotLoggedIn()
 

@@ -219,7 +219,9 @@ def run_load(port: int, scenario: str, n: int, seconds: float, core: int | None)
 # -- the orchestration --------------------------------------------------------------------------
 
 
-def start_ewallet(database: str | None, folder: str, core: int | None, extra: list[str]) -> tuple[subprocess.Popen, int]:
+def start_ewallet(
+    database: str | None, folder: str, core: int | None, extra: list[str]
+) -> tuple[subprocess.Popen, int]:
     port = free_port()
     db = database or f"sqlite:///{folder}/bench.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("EWALLET_")}
@@ -227,7 +229,9 @@ def start_ewallet(database: str | None, folder: str, core: int | None, extra: li
     env.update(EWALLET_SYSTEM_KEY=SYSTEM_KEY, EWALLET_ANON_RATE="0", EWALLET_LOG_LEVEL="WARNING",
                EWALLET_ARGON2_TIME_COST="1", EWALLET_ARGON2_MEMORY_KIB="8192")  # fmt: skip
     cmd = [sys.executable, "-m", "ewallet", "serve", "--port", str(port), "--database", db, *extra]
-    proc = subprocess.Popen(cmd, env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=open(f"{folder}/server.log", "w"))
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=open(f"{folder}/server.log", "w")
+    )
     wait_for_port(port, proc)
     return proc, port
 

@@ -1,23 +1,46 @@
 """Credit movements (§7 "Credit operations"). Every movement writes one transfer record on each
 side in the transaction of the balance change: first the source row carrying the movement type,
-then the receiver's `incoming` row. The system side's rows live in no sheet and no ewallet."""
+then the receiver's `incoming` row. The system side's rows live in no sheet and no ewallet.
+
+This is the hottest write path, so it speaks SQLAlchemy Core with statements built once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain import balances
 from ewallet.domain.errors import InvalidValue, NotFound
 from ewallet.domain.kinds import INVOICE, TRANSFER
-from ewallet.domain.resources import active_ewallet
 from ewallet.domain.validation import email_key, find_account, name_key
 from ewallet.storage.models import Account, CreditEwallet, InvoiceRecord, TransferRecord
+from ewallet.storage.types import UTCDateTime
 
 SUPPLY, PAYMENT, TRANSFER_TYPE, INCOMING = "supply", "payment", "transfer", "incoming"
+
+_EWALLETS = CreditEwallet.__table__
+_WALLET = select(_EWALLETS.c.id, _EWALLETS.c.active_transfer_sheet_id, _EWALLETS.c.active_invoice_sheet_id).where(
+    _EWALLETS.c.id == bindparam("id")
+)
+_INSERT_TRANSFER = insert(TransferRecord.__table__).returning(TransferRecord.__table__.c.id)
+_INSERT_INVOICE = insert(InvoiceRecord.__table__).returning(InvoiceRecord.__table__.c.id)
+
+
+def _touch(table: Any) -> Any:
+    return (
+        update(table)
+        .where(table.c.id == bindparam("sheet_id"))
+        .values(write_date=bindparam("now", type_=UTCDateTime()))
+    )
+
+
+_TOUCH_TRANSFER_SHEET = _touch(TRANSFER.sheet.__table__)
+_TOUCH_INVOICE_SHEET = _touch(INVOICE.sheet.__table__)
 
 
 @dataclass(frozen=True)
@@ -31,74 +54,88 @@ class Invoice:
 class Movement:
     """What a movement answers: the caller's row, its new balance, the invoice if any."""
 
-    record: TransferRecord
+    record_id: int
     balance: int
-    invoice: InvoiceRecord | None = None
+    invoice_id: int | None = None
 
 
-def _sheet_row(
+@dataclass(frozen=True)
+class _Wallet:
+    id: int
+    transfer_sheet: int | None
+    invoice_sheet: int | None
+
+
+def _wallet(db: Db, account: Account) -> _Wallet:
+    row = (
+        db.connection().execute(_WALLET, {"id": account.active_ewallet_id}).first()
+        if account.active_ewallet_id
+        else None
+    )
+    if row is None:
+        raise NotFound("the account has no active credit ewallet")
+    return _Wallet(int(row[0]), row[1], row[2])
+
+
+def _row(
     db: Db,
-    ewallet: CreditEwallet | None,
+    wallet: _Wallet | None,
     kind: str,
     source: tuple[str, int | None],
     target: tuple[str, int | None],
     credits: int,
     now: datetime,
-) -> TransferRecord:
-    sheet_id = ewallet.active_transfer_sheet_id if ewallet is not None else None
-    row = TransferRecord(
-        sheet_id=sheet_id,
-        ewallet_id=ewallet.id if ewallet is not None else None,
-        reference=TRANSFER.record_reference,
-        transfer_type=kind,
-        transfer_from=source[0],
-        transfer_to=target[0],
-        from_account_id=source[1],
-        to_account_id=target[1],
-        credits=credits,
-        create_date=now,
-        write_date=now,
-    )
-    db.add(row)
+) -> int:
+    sheet_id = wallet.transfer_sheet if wallet is not None else None
+    values = {
+        "sheet_id": sheet_id,
+        "ewallet_id": wallet.id if wallet is not None else None,
+        "reference": TRANSFER.record_reference,
+        "transfer_type": kind,
+        "transfer_from": source[0],
+        "transfer_to": target[0],
+        "from_account_id": source[1],
+        "to_account_id": target[1],
+        "credits": credits,
+        "create_date": now,
+        "write_date": now,
+        "hidden": False,
+    }
+    connection = db.connection()
+    record_id = int(connection.execute(_INSERT_TRANSFER, values).scalar_one())
     if sheet_id is not None:
-        sheet = db.get(TRANSFER.sheet, sheet_id)
-        if sheet is not None:
-            sheet.write_date = now
-    return row
+        connection.execute(_TOUCH_TRANSFER_SHEET, {"sheet_id": sheet_id, "now": now})
+    return record_id
 
 
-def _invoice(
-    db: Db, ewallet: CreditEwallet, credits: int, seller: str, invoice: Invoice, now: datetime
-) -> InvoiceRecord:
-    record = InvoiceRecord(
-        sheet_id=ewallet.active_invoice_sheet_id,
-        reference=INVOICE.record_reference,
-        credits=credits,
-        currency=invoice.currency,
-        cost=invoice.cost,
-        seller=seller,
-        notes=invoice.notes,
-        create_date=now,
-        write_date=now,
-    )
-    db.add(record)
-    sheet = db.get(INVOICE.sheet, ewallet.active_invoice_sheet_id)
-    if sheet is not None:
-        sheet.write_date = now
-    return record
+def _invoice(db: Db, wallet: _Wallet, credits: int, seller: str, invoice: Invoice, now: datetime) -> int:
+    values = {
+        "sheet_id": wallet.invoice_sheet,
+        "reference": INVOICE.record_reference,
+        "credits": credits,
+        "currency": invoice.currency,
+        "cost": invoice.cost,
+        "seller": seller,
+        "notes": invoice.notes,
+        "create_date": now,
+        "write_date": now,
+        "hidden": False,
+    }
+    connection = db.connection()
+    invoice_id = int(connection.execute(_INSERT_INVOICE, values).scalar_one())
+    connection.execute(_TOUCH_INVOICE_SHEET, {"sheet_id": wallet.invoice_sheet, "now": now})
+    return invoice_id
 
 
 def supply(db: Db, buyer: Account, credits: int, invoice: Invoice, system_name: str, now: datetime) -> Movement:
     """System -> buyer's active ewallet, with an invoice whose seller is the system."""
-    ewallet = active_ewallet(db, buyer)
-    balance = balances.credit_credits(db, ewallet.id, credits, now)
+    wallet = _wallet(db, buyer)
+    balance = balances.credit_credits(db, wallet.id, credits, now)
     system, receiver = (system_name, None), (buyer.email, buyer.id)
-    _sheet_row(db, None, SUPPLY, system, receiver, credits, now)
-    db.flush()  # the system row takes its id first
-    incoming = _sheet_row(db, ewallet, INCOMING, system, receiver, credits, now)
-    record = _invoice(db, ewallet, credits, system_name, invoice, now)
-    db.flush()
-    return Movement(record=incoming, balance=balance, invoice=record)
+    _row(db, None, SUPPLY, system, receiver, credits, now)  # the system row takes its id first
+    incoming = _row(db, wallet, INCOMING, system, receiver, credits, now)
+    invoice_id = _invoice(db, wallet, credits, system_name, invoice, now)
+    return Movement(record_id=incoming, balance=balance, invoice_id=invoice_id)
 
 
 def find_partner(db: Db, payer: Account, email: str, system_name: str) -> Account:
@@ -122,8 +159,7 @@ def move(
 ) -> Movement:
     """Payer -> partner (payment or transfer). Both balance rows are updated in ascending id
     order, so two opposite movements lock in the same order and never deadlock."""
-    source_wallet = active_ewallet(db, payer)
-    target_wallet = active_ewallet(db, partner)
+    source_wallet, target_wallet = _wallet(db, payer), _wallet(db, partner)
     if source_wallet.id < target_wallet.id:
         balance = balances.debit_credits(db, source_wallet.id, credits, now)
         balances.credit_credits(db, target_wallet.id, credits, now)
@@ -131,9 +167,7 @@ def move(
         balances.credit_credits(db, target_wallet.id, credits, now)
         balance = balances.debit_credits(db, source_wallet.id, credits, now)
     source, target = (payer.email, payer.id), (partner.email, partner.id)
-    row = _sheet_row(db, source_wallet, kind, source, target, credits, now)
-    db.flush()
-    _sheet_row(db, target_wallet, INCOMING, source, target, credits, now)
-    record = _invoice(db, source_wallet, credits, partner.name, invoice, now) if invoice is not None else None
-    db.flush()
-    return Movement(record=row, balance=balance, invoice=record)
+    record_id = _row(db, source_wallet, kind, source, target, credits, now)
+    _row(db, target_wallet, INCOMING, source, target, credits, now)
+    invoice_id = _invoice(db, source_wallet, credits, partner.name, invoice, now) if invoice is not None else None
+    return Movement(record_id=record_id, balance=balance, invoice_id=invoice_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -108,25 +108,45 @@ def create_system_session(db: Db, now: datetime, lifetimes: Lifetimes, reference
     return session
 
 
-def authenticate(db: Db, client_id: object, token: object, now: datetime, lifetimes: Lifetimes) -> EwalletSession:
+def _authentication_query() -> Select[tuple[EwalletSession, str, Account]]:
+    """Session, its client id and its active account (top of its login stack) in one query."""
+    top = (
+        select(StackEntry.account_id)
+        .where(StackEntry.session_id == EwalletSession.id)
+        .order_by(StackEntry.position.desc())
+        .limit(1)
+        .correlate(EwalletSession)
+        .scalar_subquery()
+    )
+    return (
+        select(EwalletSession, ClientId.client_id, Account)
+        .join(ClientId, ClientId.id == EwalletSession.client_ref)
+        .outerjoin(Account, Account.id == top)
+        .where(EwalletSession.token_digest == bindparam("digest"))
+        .with_for_update(of=EwalletSession)
+    )
+
+
+#: Built once: the hot path then skips statement construction and cache-key generation.
+AUTHENTICATION = _authentication_query()
+
+
+def authenticate(
+    db: Db, client_id: object, token: object, now: datetime, lifetimes: Lifetimes
+) -> tuple[EwalletSession, Account | None]:
     """The live session the token opens, locked for this instruction (on PostgreSQL a row lock
-    keeps one session's instructions in order across processes)."""
+    keeps one session's instructions in order across processes), and its active account."""
     if not isinstance(client_id, str) or not isinstance(token, str):
         raise Unauthorized("client_id and session_token are required")
-    row = db.execute(
-        select(EwalletSession, ClientId.client_id)
-        .join(ClientId, ClientId.id == EwalletSession.client_ref)
-        .where(EwalletSession.token_digest == token_digest(token))
-        .with_for_update(of=EwalletSession)
-    ).first()
+    row = db.execute(AUTHENTICATION, {"digest": token_digest(token)}).first()
     if row is None:
         raise Unauthorized("the session token is unknown")
-    session, owner = row
+    session, owner, account = row
     if owner != client_id:
         raise Unauthorized("the session token does not belong to this client id")
     if effective_expiry(session, lifetimes) <= now:
         raise Unauthorized("the session has expired")
-    return session
+    return session, account
 
 
 # -- the login stack ------------------------------------------------------------------------------

@@ -51,12 +51,12 @@ def _check_supply(credits: int, ctx: Context) -> None:
 
 
 def _supplied(movement: ledger.Movement, credits: int) -> Supplied:
-    assert movement.invoice is not None
+    assert movement.invoice_id is not None
     return Supplied(
         supplied_credits=credits,
         ewallet_credits=movement.balance,
-        transfer_record=movement.record.id,
-        invoice_record=movement.invoice.id,
+        transfer_record=movement.record_id,
+        invoice_record=movement.invoice_id,
     )
 
 
@@ -80,13 +80,13 @@ def pay(params: PayParams, ctx: Context) -> Paid:
     movement = ledger.move(
         ctx.db, ctx.user, partner, params.credits, ctx.now, kind=ledger.PAYMENT, invoice=_invoice(params)
     )
-    assert movement.invoice is not None
+    assert movement.invoice_id is not None
     return Paid(
         paid_to=partner.email,
         ewallet_credits=movement.balance,
         spent_credits=params.credits,
-        transfer_record=movement.record.id,
-        invoice_record=movement.invoice.id,
+        transfer_record=movement.record_id,
+        invoice_record=movement.invoice_id,
     )
 
 
@@ -97,7 +97,7 @@ def transfer(params: TransferParams, ctx: Context) -> Transferred:
         transferred_to=partner.email,
         ewallet_credits=movement.balance,
         transferred_credits=params.credits,
-        transfer_record=movement.record.id,
+        transfer_record=movement.record_id,
     )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ewallet import __version__, wire
-from ewallet.domain.errors import EwalletError, FrameTooLarge, InvalidJson, UnknownAction
+from ewallet.domain.errors import EwalletError, FrameTooLarge, InvalidInstruction, UnknownAction
 from ewallet.http.openapi import route_path, route_request_schema
 from ewallet.http.status import STATUS_OF_CODE, status_of, statuses_of
 from ewallet.protocol import failure
@@ -147,7 +147,8 @@ def _add_typed_endpoint(
         raw = await _read_body(request, settings.max_frame)
         body = wire.decode(raw) if raw.strip() else {}
         if not isinstance(body, dict):
-            raise InvalidJson("the body must be a JSON object of parameters")
+            # As on TCP (§2 step 3): valid JSON that is not an object is not an instruction.
+            raise InvalidInstruction("the body must be a JSON object of parameters")
         instruction = {**body, **envelope}
         if "client_id" in auth_keys and "client_id" not in body:
             client_id = request.headers.get("x-ewallet-client-id")
