@@ -229,9 +229,8 @@ def start_ewallet(
     env.update(EWALLET_SYSTEM_KEY=SYSTEM_KEY, EWALLET_ANON_RATE="0", EWALLET_LOG_LEVEL="WARNING",
                EWALLET_ARGON2_TIME_COST="1", EWALLET_ARGON2_MEMORY_KIB="8192")  # fmt: skip
     cmd = [sys.executable, "-m", "ewallet", "serve", "--port", str(port), "--database", db, *extra]
-    proc = subprocess.Popen(
-        cmd, env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=open(f"{folder}/server.log", "w")
-    )
+    with open(f"{folder}/server.log", "w") as log:  # the child keeps its own descriptor
+        proc = subprocess.Popen(cmd, env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=log)
     wait_for_port(port, proc)
     return proc, port
 
