@@ -76,6 +76,8 @@ class TestTwoProcesses:
             other = await two.client()
             other.client_id, other.session_token = made.client_id, made.session_token
             assert (await other.call(action="view", view="account"))["code"] == "not_logged_in"
-            removed = await made.raw(system_line(action="cleanup", cleanup="sessions", session_token=made.session_token))
+            removed = await made.raw(
+                system_line(action="cleanup", cleanup="sessions", session_token=made.session_token)
+            )
             assert removed is not None and removed["sessions_cleaned"] == 1
             assert (await other.call(action="view", view="account"))["code"] == "unauthorized"

@@ -4,7 +4,7 @@
 import pytest
 
 from tests.probes import counts, line, system_line, workers
-from tests.support import SYSTEM_KEY, running_server
+from tests.support import SYSTEM_KEY, Running, running_server
 
 NEW_WORKER = {"action": "new", "new": "worker"}
 
@@ -15,14 +15,14 @@ class TestSystemKey:
         [None, "", "wrong", SYSTEM_KEY[:-1], SYSTEM_KEY + "x", SYSTEM_KEY.upper(), 12345, [SYSTEM_KEY], True],
         ids=["missing", "empty", "wrong", "prefix", "longer", "case", "number", "list", "boolean"],
     )
-    async def test_refuses_a_missing_or_wrong_key_and_changes_nothing(self, server, key) -> None:  # type: ignore[no-untyped-def]
+    async def test_refuses_a_missing_or_wrong_key_and_changes_nothing(self, server: Running, key: object) -> None:
         client = await server.client()
-        request = {"controller": "system", **NEW_WORKER} if key is None else {"controller": "system", "system_key": key, **NEW_WORKER}
-        answer = await client.raw(line(**request))
-        assert answer["code"] == "system_key_required"
-        assert key is None or str(key) not in answer["error"] or key == ""
+        given = {} if key is None else {"system_key": key}
+        answer = await client.raw(line(controller="system", **given, **NEW_WORKER))
+        assert answer is not None and answer["code"] == "system_key_required"
+        assert SYSTEM_KEY not in answer["error"]
         assert workers(server) == {}
-        assert (await client.raw(system_line(**NEW_WORKER)))["worker"] == 1  # the right key still works
+        assert (await client.raw(system_line(**NEW_WORKER)))["worker"] == 1  # type: ignore[index]
 
     @pytest.mark.parametrize(
         "instruction",
@@ -35,7 +35,7 @@ class TestSystemKey:
         ],
         ids=lambda i: "-".join(str(v) for v in list(i.values())[:2]),
     )
-    async def test_guards_every_system_instruction(self, server, instruction) -> None:  # type: ignore[no-untyped-def]
+    async def test_guards_every_system_instruction(self, server: Running, instruction: dict) -> None:
         client = await server.session()
         before = counts(server)
         answer = await client.raw(system_line(system_key="wrong", **instruction))
@@ -62,7 +62,7 @@ class TestSystemKey:
             client = await running.client()
             assert (await client.raw(system_line(system_key=key, **NEW_WORKER)))["worker"] == 1  # type: ignore[index]
 
-    async def test_the_key_is_not_taken_on_client_routes(self, server) -> None:  # type: ignore[no-untyped-def]
+    async def test_the_key_is_not_taken_on_client_routes(self, server: Running) -> None:
         client = await server.client()
         answer = await client.raw(line(action="request", request="client_id", system_key=SYSTEM_KEY))
         assert answer["code"] == "invalid_value"

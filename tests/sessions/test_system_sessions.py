@@ -148,9 +148,7 @@ class TestCleanupSessions:
     async def test_refuses_more_than_one_target(self, server: Running) -> None:
         client = await server.session()
         before = counts(server)
-        answer = await system(
-            client, action="cleanup", cleanup="sessions", session_id=1, client_id=client.client_id
-        )
+        answer = await system(client, action="cleanup", cleanup="sessions", session_id=1, client_id=client.client_id)
         assert answer["code"] == "invalid_value"
         assert counts(server) == before
 

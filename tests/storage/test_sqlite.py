@@ -76,6 +76,8 @@ class TestWriteLock:
         engine = create_db_engine(sqlite_url)
         try:
             with pytest.raises(Exception, match="FOREIGN KEY"), engine.begin() as connection:
-                connection.execute(text("INSERT INTO session_stack (session_id, account_id, position) VALUES (999, 999, 1)"))
+                connection.execute(
+                    text("INSERT INTO session_stack (session_id, account_id, position) VALUES (999, 999, 1)")
+                )
         finally:
             engine.dispose()
