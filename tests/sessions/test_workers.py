@@ -127,6 +127,14 @@ class TestCleanupWorkers:
         answer = await system(client, action="cleanup", cleanup="workers")
         assert answer == {"failed": False, "workers_cleaned": 0, "worker_reserved": None, "worker_pool": []}
 
+    async def test_forgets_expired_sessions_first(self, server: Running) -> None:
+        client = await server.client()
+        await server.session()  # on worker 1; never logs in, so it dies after an hour
+        await system(client, action="new", new="worker")
+        server.clock.advance(3601)
+        answer = await system(client, action="cleanup", cleanup="workers")
+        assert answer == {"failed": False, "workers_cleaned": 1, "worker_reserved": 1, "worker_pool": [1]}
+
     async def test_refuses_parameters(self, server: Running) -> None:
         client = await server.client()
         await system(client, action="new", new="worker")

@@ -44,6 +44,13 @@ class TestFrameSize:
         assert (await client.recv())["failed"] is False  # type: ignore[index]
         await client.close()
 
+    async def test_answers_as_soon_as_a_line_passes_the_limit_before_its_newline(self, server: Running) -> None:
+        client = await server.client()
+        await client.send(b"y" * (server.app.settings.max_frame + 2 * KIB))
+        assert (await client.recv())["code"] == "frame_too_large"  # type: ignore[index]
+        await client.send(b"rest of the long line\n" + CLIENT_ID)
+        assert (await client.recv())["failed"] is False  # type: ignore[index]
+
     async def test_accepts_a_line_of_exactly_the_limit(self, server: Running) -> None:
         client = await server.client()
         padded = CLIENT_ID[:-1].ljust(server.app.settings.max_frame, b" ")
