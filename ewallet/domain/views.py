@@ -3,10 +3,11 @@ spellings). Archives list every visible owned object of their scope, ordered by 
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain import sessions as session_store
@@ -25,16 +26,24 @@ from ewallet.storage.models import (
 )
 
 
+@functools.cache
+def _archive_query(model: Any, column: str, limited: bool) -> Select[Any]:
+    """{id: reference} rows of one scope, built once per (model, scope, kind of listing)."""
+    table = model.__table__
+    query = select(table.c.id, table.c.reference).where(table.c[column] == bindparam("owner"))
+    if "hidden" in table.c:
+        query = query.where(table.c.hidden.is_(False))
+    if limited:
+        return query.order_by(table.c.id.desc()).limit(bindparam("limit"))
+    return query.order_by(table.c.id)
+
+
 def archive(db: Db, model: Any, column: str, owner_id: int, limit: int | None = None) -> dict[int, str]:
     """{id: reference} of the visible children of owner_id; with limit, the newest `limit`."""
-    query = select(model.id, model.reference).where(getattr(model, column) == owner_id)
-    if hasattr(model, "hidden"):
-        query = query.where(model.hidden.is_(False))
+    query = _archive_query(model, column, limit is not None)
+    rows = list(db.connection().execute(query, {"owner": owner_id, "limit": limit}))
     if limit is not None:
-        rows = list(db.execute(query.order_by(model.id.desc()).limit(limit)))
         rows.reverse()
-    else:
-        rows = list(db.execute(query.order_by(model.id)))
     return {int(row[0]): row[1] for row in rows}
 
 
