@@ -69,14 +69,15 @@ def unlink_record(kind: SheetKind, params: RecordIdParams, ctx: Context) -> Repl
 
 def routes_for(kind: SheetKind) -> list[Route]:
     name, user, owner = kind.name, Access.USER, Access.OWNER
+    a = "an" if name[0] in "aeiou" else "a"
     sheet, no_params = SHEET_REPLIES[name], NoParams
     specs = [
-        ("new", f"{name}.list", new_sheet, user, ReferenceParams, f"Create a {name} sheet", sheet),
+        ("new", f"{name}.list", new_sheet, user, ReferenceParams, f"Create {a} {name} sheet", sheet),
         ("view", f"{name}.list", view_sheet, user, no_params, f"View the active {name} sheet", sheet),
         ("switch", kind.sheet_key, switch_sheet, owner, SheetIdParams, f"Switch {name} sheet", sheet),
-        ("unlink", f"{name}.list", unlink_sheet, owner, ListIdParams, f"Unlink a {name} sheet", SHEET_UNLINKED[name]),
-        ("view", f"{name}.record", view_record, owner, RecordIdParams, f"View a {name} record", RECORD_VIEWS[name]),
-        ("unlink", f"{name}.record", unlink_record, owner, RecordIdParams, f"Unlink a {name} record",
+        ("unlink", f"{name}.list", unlink_sheet, owner, ListIdParams, f"Unlink {a} {name} sheet", SHEET_UNLINKED[name]),
+        ("view", f"{name}.record", view_record, owner, RecordIdParams, f"View {a} {name} record", RECORD_VIEWS[name]),
+        ("unlink", f"{name}.record", unlink_record, owner, RecordIdParams, f"Unlink {a} {name} record",
          RECORD_UNLINKED[name]),
     ]  # fmt: skip
     return [

@@ -38,6 +38,10 @@ def validate_params(model: type[Params], data: dict[str, Any], zone: tzinfo | No
         params = model.model_validate(data, context={"zone": zone or UTC})
     except ValidationError as exc:
         raise params_error(model, exc) from None
+    # §3: a string field takes only strings. JSON null is not "absent": it is a wrong type.
+    for key, value in data.items():
+        if value is None:
+            raise InvalidValue(f"{_printable(key)} must not be null (leave the key out instead)")
     if model.at_least_one and not any(name in data for name in _wire_names(model, model.at_least_one)):
         raise MissingField("give at least one of: " + ", ".join(model.at_least_one))
     return params
