@@ -11,6 +11,7 @@ from dataclasses import fields
 from typing import Any
 
 from ewallet import __version__
+from ewallet.limits import raise_fd_limit
 from ewallet.settings import ENV_PREFIX, Settings, SettingsError, convert, kind_of
 
 
@@ -53,6 +54,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     configure_logging(settings.log_level)
+    # Each connection is a descriptor; keep headroom for the database and log files.
+    raise_fd_limit(settings.max_connections + 256)
     app = build_app(settings)
     try:
         import uvloop  # type: ignore[import-not-found]
