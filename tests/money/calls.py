@@ -26,10 +26,11 @@ def ok(answer: dict[str, Any], *keys: str) -> dict[str, Any]:
     return answer
 
 
-def refused(answer: dict[str, Any], code: str) -> dict[str, Any]:
-    assert answer.get("failed") is True, answer
-    assert answer["code"] == code, answer
-    assert set(answer) == {"failed", "error", "code"}, answer
+def refused(answer: dict[str, Any], code: str, given: Any = None) -> dict[str, Any]:
+    """A failure with this code (`given`: the value tried, named when the check fails)."""
+    assert answer.get("failed") is True, (given, answer)
+    assert answer["code"] == code, (given, answer)
+    assert set(answer) == {"failed", "error", "code"}, (given, answer)
     return answer
 
 

@@ -155,11 +155,11 @@ class TestKeysPerAccount:
 
 
 class TestKeyValues:
-    @pytest.mark.parametrize("key", ["", "x" * 256, 5, True, ["k"], {"k": 1}], ids=repr)
-    async def test_refuses_a_key_that_is_not_a_string_of_1_to_255_characters(self, server: Running, key: Any) -> None:
+    async def test_refuses_a_key_that_is_not_a_string_of_1_to_255_characters(self, server: Running) -> None:
         alice = await calls.funded(server, 5)
         async with changes_nothing(server, alice):
-            refused(await calls.supply(alice, 5, idempotency_key=key), "invalid_value")
+            for key in ["", "x" * 256, 5, True, ["k"], {"k": 1}]:
+                refused(await calls.supply(alice, 5, idempotency_key=key), "invalid_value", key)
 
     async def test_accepts_a_key_of_255_characters_and_compares_it_exactly(self, server: Running) -> None:
         alice = await server.user()

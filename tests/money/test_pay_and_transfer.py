@@ -96,11 +96,11 @@ class TestRefusedMovements:
             refused(await move(kind, alice, bob.email, 11), "insufficient_credits")
             refused(await move(kind, bob, alice.email, 1), "insufficient_credits")
 
-    @pytest.mark.parametrize("credits", BAD_CREDITS, ids=repr)
-    async def test_refuses_bad_credits_and_changes_nothing(self, server: Running, kind: str, credits: Any) -> None:
+    async def test_refuses_bad_credits_and_changes_nothing(self, server: Running, kind: str) -> None:
         alice, bob = await calls.funded(server, 10), await server.user()
         async with changes_nothing(server, alice, bob):
-            refused(await move(kind, alice, bob.email, credits), "invalid_value")
+            for credits in BAD_CREDITS:
+                refused(await move(kind, alice, bob.email, credits), "invalid_value", credits)
 
     async def test_refuses_a_missing_credits_field(self, server: Running, kind: str) -> None:
         alice, bob = await calls.funded(server, 10), await server.user()
@@ -121,11 +121,11 @@ class TestRefusedMovements:
         async with changes_nothing(server, alice):
             refused(await move(kind, alice, leaving.email, 1), "not_found")
 
-    @pytest.mark.parametrize("name", ["ewallet-system", "EWALLET-SYSTEM", " ewallet-system "])
-    async def test_refuses_the_system_side_as_not_found(self, server: Running, kind: str, name: str) -> None:
+    async def test_refuses_the_system_side_as_not_found(self, server: Running, kind: str) -> None:
         alice = await calls.funded(server, 10)
         async with changes_nothing(server, alice):
-            refused(await move(kind, alice, name, 1), "not_found")
+            for name in ["ewallet-system", "EWALLET-SYSTEM", " ewallet-system "]:
+                refused(await move(kind, alice, name, 1), "not_found", name)
 
     async def test_refuses_oneself_in_any_letter_case_as_invalid_value(self, server: Running, kind: str) -> None:
         alice = await calls.funded(server, 10)
@@ -134,19 +134,17 @@ class TestRefusedMovements:
             refused(await move(kind, alice, alice.email.upper(), 1), "invalid_value")
             refused(await move(kind, alice, alice.email.title(), 100), "invalid_value")
 
-    @pytest.mark.parametrize("extra", [{"idempotency": "k"}, {"account": "x@example.com"}, {"minutes": 1}])
-    async def test_refuses_unknown_keys_and_changes_nothing(
-        self, server: Running, kind: str, extra: dict[str, Any]
-    ) -> None:
+    async def test_refuses_unknown_keys_and_changes_nothing(self, server: Running, kind: str) -> None:
         alice, bob = await calls.funded(server, 10), await server.user()
         async with changes_nothing(server, alice, bob):
-            refused(await move(kind, alice, bob.email, 1, **extra), "invalid_value")
+            for extra in [{"idempotency": "k"}, {"account": "x@example.com"}, {"minutes": 1}]:
+                refused(await move(kind, alice, bob.email, 1, **extra), "invalid_value", extra)
 
-    @pytest.mark.parametrize("partner", [None, 5, "", "   ", True])
-    async def test_refuses_a_partner_that_is_not_a_string(self, server: Running, kind: str, partner: Any) -> None:
+    async def test_refuses_a_partner_that_is_not_a_non_empty_string(self, server: Running, kind: str) -> None:
         alice = await calls.funded(server, 10)
         async with changes_nothing(server, alice):
-            refused(await move(kind, alice, partner, 1), "invalid_value")
+            for partner in [None, 5, "", "   ", True, ["x@example.com"]]:
+                refused(await move(kind, alice, partner, 1), "invalid_value", partner)
 
     async def test_refuses_to_push_the_partner_past_the_largest_balance(self, server: Running, kind: str) -> None:
         alice, bob = await calls.funded(server, 10), await server.user()
@@ -159,15 +157,11 @@ class TestRefusedMovements:
 
 
 class TestPayRefusals:
-    @pytest.mark.parametrize(
-        "extra", [{"currency": "usd"}, {"currency": "US"}, {"cost": -0.5}, {"cost": 0.125}, {"cost": "1"}]
-    )
-    async def test_refuses_a_bad_currency_or_cost_and_changes_nothing(
-        self, server: Running, extra: dict[str, Any]
-    ) -> None:
+    async def test_refuses_a_bad_currency_or_cost_and_changes_nothing(self, server: Running) -> None:
         alice, bob = await calls.funded(server, 10), await server.user()
         async with changes_nothing(server, alice, bob):
-            refused(await calls.pay(alice, bob.email, 1, **extra), "invalid_value")
+            for extra in [{"currency": "usd"}, {"currency": "US"}, {"cost": -0.5}, {"cost": 0.125}, {"cost": "1"}]:
+                refused(await calls.pay(alice, bob.email, 1, **extra), "invalid_value", extra)
 
 
 class TestTransfer:
@@ -196,11 +190,11 @@ class TestTransfer:
         assert await calls.records(bob, "invoice") == []
         assert_clean(server)
 
-    @pytest.mark.parametrize("extra", [{"currency": "RON"}, {"cost": 1.0}, {"notes": "hi"}, {"pay": "x"}])
-    async def test_refuses_invoice_fields_as_unknown_keys(self, server: Running, extra: dict[str, Any]) -> None:
+    async def test_refuses_invoice_fields_as_unknown_keys(self, server: Running) -> None:
         alice, bob = await calls.funded(server, 10), await server.user()
         async with changes_nothing(server, alice, bob):
-            refused(await calls.transfer(alice, bob.email, 1, **extra), "invalid_value")
+            for extra in [{"currency": "RON"}, {"cost": 1.0}, {"notes": "hi"}, {"pay": "x"}]:
+                refused(await calls.transfer(alice, bob.email, 1, **extra), "invalid_value", extra)
 
     async def test_moves_credits_back_and_forth_and_keeps_the_books_clean(self, server: Running) -> None:
         alice, bob = await calls.funded(server, 50), await calls.funded(server, 50)
