@@ -23,6 +23,25 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket made as asyncio makes its own: with proto IPPROTO_TCP. asyncio sets
+    TCP_NODELAY on accepted connections only when their proto says TCP; `socket.create_server`
+    leaves it 0, and then every keep-alive answer (headers and body written separately) waits
+    ~40 ms for the client's delayed ACK."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class HttpFace:
     def __init__(self, app: App) -> None:
         from ewallet.http.app import build_http_app
@@ -33,7 +52,7 @@ class HttpFace:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
-        sock = socket.create_server((host, port), reuse_port=False, backlog=2048)
+        sock = _listening_socket(host, port)
         address = sock.getsockname()
         config = uvicorn.Config(
             self.asgi,
