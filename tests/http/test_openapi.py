@@ -1,0 +1,91 @@
+"""/openapi.json describes every instruction of the route table: its path, its request body, its
+200 response model and the statuses it can answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from ewallet.http.openapi import route_path
+from ewallet.http.status import STATUS_OF_CODE
+from ewallet.routes import Access, build_route_table
+
+ROUTES = build_route_table().routes
+
+
+@pytest.fixture
+async def document(raw_http: httpx.AsyncClient) -> dict[str, Any]:
+    answer = await raw_http.get("/openapi.json")
+    assert answer.status_code == 200
+    return answer.json()
+
+
+def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+class TestOpenApiDocument:
+    async def test_lists_every_route_of_the_table_once_plus_the_generic_endpoint_and_health(
+        self, document: dict[str, Any]
+    ) -> None:
+        typed = {route_path(route) for route in ROUTES}
+        assert len(typed) == len(ROUTES)
+        assert set(document["paths"]) == typed | {"/ewallet/instruction-set", "/health"}
+        for route in ROUTES:
+            assert list(document["paths"][route_path(route)]) == ["post"], route.name
+
+    async def test_every_instruction_has_its_request_schema_and_its_200_model(self, document: dict[str, Any]) -> None:
+        for route in ROUTES:
+            operation = document["paths"][route_path(route)]["post"]
+            body = operation["requestBody"]["content"]["application/json"]["schema"]
+            assert body["additionalProperties"] is False, route.name
+            assert set(route.params.model_fields) <= set(body["properties"]), route.name
+            success = resolve(document, operation["responses"]["200"]["content"]["application/json"]["schema"])
+            assert "failed" in success["properties"], route.name
+            assert route.reply is not None
+            wire_names = {field.serialization_alias or name for name, field in route.reply.model_fields.items()}
+            assert set(success["properties"]) == wire_names, route.name
+
+    async def test_transfer_credits_is_described_in_wire_spelling(self, document: dict[str, Any]) -> None:
+        operation = document["paths"]["/v1/transfer/credits"]["post"]
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        assert {"credits", "transfer_to", "client_id", "session_token", "id"} <= set(body["properties"])
+        assert set(body["required"]) == {"credits", "transfer_to"}
+        success = resolve(document, operation["responses"]["200"]["content"]["application/json"]["schema"])
+        assert {"transfered_to", "transfered_credits", "ewallet_credits", "transfer_record"} <= set(
+            success["properties"]
+        )
+
+    async def test_auth_keys_follow_the_permission_level(self, document: dict[str, Any]) -> None:
+        for route in ROUTES:
+            operation = document["paths"][route_path(route)]["post"]
+            properties = operation["requestBody"]["content"]["application/json"]["schema"]["properties"]
+            assert ("system_key" in properties) is (route.access is Access.SYSTEM), route.name
+            needs_session = route.access in (Access.SESSION, Access.USER, Access.OWNER)
+            if route.access is not Access.SYSTEM:  # system cleanup takes client_id/session_token as targets
+                assert ("session_token" in properties) is needs_session, route.name
+
+    async def test_every_operation_declares_its_statuses_with_the_failure_model(self, document: dict[str, Any]) -> None:
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                statuses = {int(status) for status in operation["responses"]}
+                assert 200 in statuses, (method, path)
+                if path == "/health":
+                    continue
+                assert {400, 413, 429, 500, 503} <= statuses, path
+                for status in statuses - {200}:
+                    schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/Failure"}, (path, status)
+
+    async def test_statuses_follow_what_the_level_can_meet(self, document: dict[str, Any]) -> None:
+        def declared(path: str) -> set[int]:
+            return {int(status) for status in document["paths"][path]["post"]["responses"]}
+
+        assert declared("/v1/request/client-id") == {200, 400, 413, 429, 500, 503}
+        assert declared("/v1/request/session-token") == {200, 400, 401, 409, 413, 429, 500, 503}
+        assert declared("/ewallet/instruction-set") == {200, *STATUS_OF_CODE.values()}
+        assert declared("/v1/transfer/credits") == {200, *STATUS_OF_CODE.values()}
