@@ -206,6 +206,18 @@ class TestExpiry:
             assert later["ewallet_credits"] == 11 and later["transfer_record"] > first["transfer_record"]
             assert await calls.supply(alice, 6, idempotency_key="k") == later
 
+    async def test_purges_expired_keys_in_the_periodic_sweep(self, sqlite_url: str, clock: ManualClock) -> None:
+        async with running_server(sqlite_url, clock, idempotency_hours=1, timer_sweep=0.1) as running:
+            alice = await running.user()
+            ok(await calls.supply(alice, 5, idempotency_key="k"), *SUPPLIED)
+            assert books(running).rows["idempotency"] == 1
+            clock.advance(3601)
+            for _ in range(100):
+                if books(running).rows["idempotency"] == 0:
+                    break
+                await asyncio.sleep(0.05)
+            assert books(running).rows["idempotency"] == 0
+
     async def test_keeps_keys_72_hours_by_default(self, server: Running) -> None:
         alice = await server.user()
         first = ok(await calls.supply(alice, 5, idempotency_key="k"), *SUPPLIED)

@@ -374,11 +374,14 @@ class TestWhileRunning:
             refused(await alice.call(action="unlink", unlink="credit", credit="ewallet", ewallet_id=ewallet_id),
                     "timer_state")  # fmt: skip
 
-    async def test_refuses_hiding_the_open_time_record(self, server: Running, state: str) -> None:
+    async def test_refuses_hiding_the_open_time_record_or_its_sheet(self, server: Running, state: str) -> None:
         alice = await self.running_timer(server, state)
-        record_id = (await open_record(alice))["id"]
+        record = await open_record(alice)
+        ok(await alice.call(action="new", new="time", time="list"), "time_sheet", "sheet_data")
         async with changes_nothing(server, alice):
-            refused(await calls.unlink_record(alice, "time", record_id), "timer_state")
+            refused(await calls.unlink_record(alice, "time", record["id"]), "timer_state")
+            refused(await alice.call(action="unlink", unlink="time", time="list", list_id=record["time_sheet"]),
+                    "timer_state")  # fmt: skip
 
     async def test_refuses_clock2credits(self, server: Running, state: str) -> None:
         alice = await self.running_timer(server, state)
