@@ -35,9 +35,6 @@ class PasswordHasher:
         except (VerificationError, InvalidHashError):
             return False
 
-    def needs_rehash(self, stored_hash: str) -> bool:
-        return self._argon2.check_needs_rehash(stored_hash)
-
 
 def check_strength(password: str) -> None:
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:

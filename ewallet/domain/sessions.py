@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -164,16 +164,6 @@ def stack(db: Db, session_id: int) -> list[Account]:
     )
 
 
-def active_account(db: Db, session_id: int) -> Account | None:
-    return db.scalars(
-        select(Account)
-        .join(StackEntry, StackEntry.account_id == Account.id)
-        .where(StackEntry.session_id == session_id)
-        .order_by(StackEntry.position.desc())
-        .limit(1)
-    ).first()
-
-
 def push(db: Db, session: EwalletSession, account_id: int, now: datetime, lifetimes: Lifetimes) -> None:
     """Move the account to the top of this session's stack (no duplicates)."""
     top = db.scalar(select(func.max(StackEntry.position)).where(StackEntry.session_id == session.id)) or 0
@@ -268,7 +258,3 @@ def purge_expired_client_ids(db: Db, now: datetime) -> int:
         )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def touch(db: Db, session: EwalletSession, now: datetime) -> None:
-    db.execute(update(EwalletSession).where(EwalletSession.id == session.id).values(write_date=now))

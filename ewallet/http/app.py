@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ewallet import __version__, wire
 from ewallet.domain.errors import EwalletError, FrameTooLarge, InvalidInstruction, UnknownAction
-from ewallet.http.openapi import route_path, route_request_schema
+from ewallet.http.openapi import SECURITY_SCHEMES, route_path, route_request_schema, route_security
 from ewallet.http.status import STATUS_OF_CODE, status_of, statuses_of
 from ewallet.protocol import failure
 from ewallet.routes import AUTH_KEYS, Route, RouteTable
@@ -129,7 +129,21 @@ def build_http_app(settings: Settings, table: RouteTable, manager: SessionManage
 
     for route in table.routes:
         _add_typed_endpoint(app, route, answer, settings, error_responses)
+    _declare_security_schemes(app)
     return app
+
+
+def _declare_security_schemes(app: FastAPI) -> None:
+    """FastAPI lists security schemes only for dependencies; the typed endpoints read their
+    headers themselves, so the schemes are added to the generated document."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()  # built once and cached by FastAPI; adding the schemes is idempotent
+        document.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _add_typed_endpoint(
@@ -178,6 +192,6 @@ def _add_typed_endpoint(
         description=f"`{route.name}` (permission level: {route.access.value})",
         operation_id=route_path(route).strip("/").replace("/", "_").replace("-", "_"),
         responses=responses,
-        openapi_extra={"requestBody": route_request_schema(route)},
+        openapi_extra={"requestBody": route_request_schema(route), "security": route_security(route)},
         tags=[route.controller],
     )

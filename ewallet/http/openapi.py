@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ewallet.routes import AUTH_KEYS, Route
+from ewallet.routes import AUTH_KEYS, Access, Route
 
 AUTH_PROPERTIES: dict[str, dict[str, Any]] = {
     "client_id": {"type": "string", "description": "or the X-EWallet-Client-Id header"},
@@ -15,6 +15,22 @@ REQUEST_ID = {
     "description": "echoed in the answer",
     "anyOf": [{"type": "string", "maxLength": 255}, {"type": "integer"}],
 }
+
+
+#: The headers a typed endpoint reads its ids from, as OpenAPI security schemes.
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    "clientId": {"type": "apiKey", "in": "header", "name": "X-EWallet-Client-Id"},
+    "sessionToken": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <session_token>"},
+    "systemKey": {"type": "apiKey", "in": "header", "name": "X-EWallet-System-Key"},
+}
+_SCHEMES_OF_KEY = {"client_id": "clientId", "session_token": "sessionToken", "system_key": "systemKey"}
+
+
+def route_security(route: Route) -> list[dict[str, list[str]]]:
+    """The headers this level reads, or (the empty alternative) the same keys in the body."""
+    if route.access is Access.ANONYMOUS:
+        return []
+    return [{_SCHEMES_OF_KEY[key]: [] for key in sorted(AUTH_KEYS[route.access])}, {}]
 
 
 def route_path(route: Route) -> str:
