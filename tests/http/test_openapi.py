@@ -69,6 +69,22 @@ class TestOpenApiDocument:
             if route.access is not Access.SYSTEM:  # system cleanup takes client_id/session_token as targets
                 assert ("session_token" in properties) is needs_session, route.name
 
+    async def test_the_id_headers_are_declared_as_security_schemes(self, document: dict[str, Any]) -> None:
+        schemes = document["components"]["securitySchemes"]
+        assert schemes["clientId"] == {"type": "apiKey", "in": "header", "name": "X-EWallet-Client-Id"}
+        assert (schemes["sessionToken"]["type"], schemes["sessionToken"]["scheme"]) == ("http", "bearer")
+        assert schemes["systemKey"] == {"type": "apiKey", "in": "header", "name": "X-EWallet-System-Key"}
+        by_level = {
+            Access.ANONYMOUS: [],
+            Access.CLIENT: [{"clientId": []}, {}],
+            Access.SESSION: [{"clientId": [], "sessionToken": []}, {}],
+            Access.SYSTEM: [{"systemKey": []}, {}],
+        }
+        by_level[Access.USER] = by_level[Access.OWNER] = by_level[Access.SESSION]
+        for route in ROUTES:
+            # `{}`: the alternative of sending the same keys in the body.
+            assert document["paths"][route_path(route)]["post"]["security"] == by_level[route.access], route.name
+
     async def test_every_operation_declares_its_statuses_with_the_failure_model(self, document: dict[str, Any]) -> None:
         for path, operations in document["paths"].items():
             for method, operation in operations.items():
