@@ -135,6 +135,15 @@ class TestLimits:
                 ok(await http.typed("/v1/request/client-id"))
             refused(await http.typed("/v1/request/client-id"), 429, "rate_limited")
 
+    async def test_the_anonymous_limit_counts_tcp_and_http_requests_of_one_address_together(
+        self, sqlite_url: str
+    ) -> None:
+        async with running_server(sqlite_url, http_port=0, anon_rate=2) as running, Http.to(running) as http:
+            tcp = await running.client()
+            assert (await tcp.call(action="request", request="client_id"))["failed"] is False
+            ok(await http.typed("/v1/request/client-id"))
+            refused(await http.typed("/v1/request/client-id"), 429, "rate_limited")
+
     async def test_capacity_is_503(self, sqlite_url: str) -> None:
         limits = {"http_port": 0, "session_limit": 1, "worker_limit": 1}
         async with (
