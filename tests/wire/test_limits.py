@@ -71,7 +71,9 @@ class TestFrameSize:
         pushing = asyncio.create_task(push())
         answer = await client.recv()
         assert answer is not None and answer["code"] == "frame_too_large"
-        assert await client.recv() is None
+        # The server closes with our surplus bytes unread, so its kernel may answer them with a
+        # reset: a clean EOF and ECONNRESET both mean "closed".
+        assert await closed_by_server(client, within=5)
         await pushing
         await client.close()
 
