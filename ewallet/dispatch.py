@@ -135,7 +135,7 @@ class Dispatcher:
             return self._answer(route.handler(params, ctx))
         # Replay or run-and-remember, inside this instruction's own transaction.
         owner = route.idempotency_owner(params, ctx)
-        canonical = params.model_dump(mode="json", exclude={"idempotency_key"})
+        canonical = params.canonical()
         keep = timedelta(hours=self.services.settings.idempotency_hours)
         stored = idempotency.replay(ctx.db, owner, key, route.name, canonical, ctx.now, keep)
         if stored is not None:

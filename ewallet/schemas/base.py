@@ -18,6 +18,17 @@ class Params(BaseModel):
 
     #: Parameters that may not all be absent (e.g. edit account): missing_field when none is given.
     at_least_one: ClassVar[tuple[str, ...]] = ()
+    #: Email parameters: compared case-insensitively everywhere, so also in idempotency records.
+    email_fields: ClassVar[tuple[str, ...]] = ()
+
+    def canonical(self) -> dict[str, Any]:
+        """The parameters as an idempotency record compares them: defaults filled in, emails
+        case-folded, the key itself left out."""
+        data = self.model_dump(mode="json", exclude={"idempotency_key"})
+        for name in self.email_fields:
+            if isinstance(data.get(name), str):
+                data[name] = data[name].casefold()
+        return data
 
 
 class NoParams(Params):

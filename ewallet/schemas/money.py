@@ -63,6 +63,8 @@ class SupplyParams(Params):
 
 
 class SystemSupplyParams(Params):
+    email_fields = ("account",)
+
     account: Text255
     credits: Credits
     currency: Currency = "RON"
@@ -72,6 +74,8 @@ class SystemSupplyParams(Params):
 
 
 class PayParams(Params):
+    email_fields = ("pay",)
+
     pay: Text255
     credits: Credits
     currency: Currency = "RON"
@@ -81,6 +85,8 @@ class PayParams(Params):
 
 
 class TransferParams(Params):
+    email_fields = ("transfer_to",)
+
     transfer_to: Text255
     credits: Credits
     idempotency_key: Key255 | None = None

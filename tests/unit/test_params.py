@@ -29,3 +29,14 @@ class TestMissingFields:
     def test_names_the_first_missing_field_in_documented_order(self) -> None:
         with pytest.raises(MissingField, match="user_name"):
             validate_params(NewAccountParams, {"user_email": "a@x.io"})
+
+
+class TestCanonicalParameters:
+    def test_an_email_in_another_case_is_the_same_request(self) -> None:
+        one = validate_params(TransferParams, {"transfer_to": "Bob@Example.com", "credits": 3})
+        two = validate_params(TransferParams, {"transfer_to": "bob@example.com", "credits": 3})
+        assert one.canonical() == two.canonical()
+
+    def test_leaves_the_key_out_and_fills_in_defaults(self) -> None:
+        params = validate_params(TransferParams, {"transfer_to": "b@x.io", "credits": 3, "idempotency_key": "k"})
+        assert params.canonical() == {"transfer_to": "b@x.io", "credits": 3}
