@@ -12,12 +12,13 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from ewallet.batching import BatchThread
 from ewallet.clock import Clock, SystemClock
 from ewallet.context import Services
 from ewallet.dispatch import Dispatcher
 from ewallet.domain.passwords import PasswordHasher
 from ewallet.domain.sessions import Lifetimes
-from ewallet.group_commit import GroupCommitter
+from ewallet.group_commit import GroupCommit, read_each
 from ewallet.http.face import HttpFace
 from ewallet.maintenance import Job, Maintenance, sweep_accounts, sweep_sessions, sweep_timers
 from ewallet.routes import RouteTable, build_route_table
@@ -106,10 +107,14 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
     factory = session_factory(engine)
     table = build_route_table()
     dispatcher = Dispatcher(services, factory, session_factory(engine, read_only=True))
-    # SQLite has one writer at a time: batch writes under one commit. PostgreSQL runs writes
-    # concurrently on the thread pool, serialised only where rows are shared.
-    committer = GroupCommitter(dispatcher, factory) if engine.dialect.name == "sqlite" else None
-    manager = SessionManager(settings, table, dispatcher, committer)
+    # SQLite has one writer at a time: batch writes under one commit, and serve reads from a
+    # couple of threads (WAL lets them run beside the writer). PostgreSQL runs everything on the
+    # thread pool, concurrently, serialised only where rows are shared.
+    writer, readers = None, []
+    if engine.dialect.name == "sqlite":
+        writer = BatchThread("ewallet-writer", GroupCommit(dispatcher, factory))
+        readers = [BatchThread(f"ewallet-reader-{n}", read_each(dispatcher)) for n in range(settings.readers)]
+    manager = SessionManager(settings, table, dispatcher, writer, readers)
     jobs = [
         Job("session sweep", settings.session_sweep, sweep_sessions),
         Job("account cleaner", settings.account_sweep, sweep_accounts),

@@ -73,7 +73,8 @@ class Settings:
     argon2_parallelism: int | None = field(default=None, metadata=_opt("Argon2 parallelism"))
     login_failure_limit: int = field(default=5, metadata=_opt("consecutive failed logins before throttling"))
     peer_login_rate: int = field(default=60, metadata=_opt("failed logins per minute per peer (0 = off)"))
-    threads: int = field(default=16, metadata=_opt("threads that run instructions against the database"))
+    threads: int = field(default=8, metadata=_opt("threads that run instructions on PostgreSQL"))
+    readers: int = field(default=2, metadata=_opt("threads that run read-only instructions on SQLite"))
     pool_size: int = field(default=20, metadata=_opt("database connections kept per process"))
     busy_timeout: float = field(default=5.0, metadata=_opt("seconds SQLite waits for a lock"))
     log_level: str = field(default="INFO", metadata=_opt("logging level"))
@@ -86,7 +87,7 @@ class Settings:
                 raise SettingsError("EWALLET_TIMEZONE is not a known IANA time zone") from exc
         if self.conversion_rate <= 0 or self.conversion_rate != self.conversion_rate.quantize(Decimal("0.01")):
             raise SettingsError("EWALLET_CONVERSION_RATE must be positive with at most two decimals")
-        for name in ("worker_limit", "session_limit", "max_frame", "max_connections", "threads"):
+        for name in ("worker_limit", "session_limit", "max_frame", "max_connections", "threads", "readers"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be at least 1")
 

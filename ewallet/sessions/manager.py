@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ewallet import wire
+from ewallet.batching import BatchThread
 from ewallet.dispatch import Dispatcher
 from ewallet.domain.errors import EwalletError, RateLimited
-from ewallet.group_commit import GroupCommitter
 from ewallet.protocol import Instruction, failure, parse_instruction, request_id_of, with_id
 from ewallet.routes import Access, RouteTable
 from ewallet.sessions.lanes import Lanes
@@ -27,12 +27,21 @@ class SessionManager:
     others run concurrently on a thread pool sized by `settings.threads`."""
 
     def __init__(
-        self, settings: Settings, table: RouteTable, dispatcher: Dispatcher, committer: GroupCommitter | None = None
+        self,
+        settings: Settings,
+        table: RouteTable,
+        dispatcher: Dispatcher,
+        writer: BatchThread | None = None,
+        readers: list[BatchThread] | None = None,
     ) -> None:
         self.settings = settings
         self.table = table
         self.dispatcher = dispatcher
-        self.committer = committer
+        #: SQLite: one writer thread (group commit) and a few reader threads; PostgreSQL: none,
+        #: every instruction goes to the thread pool.
+        self.writer = writer
+        self.readers = readers or []
+        self._next_reader = 0
         self.lanes = Lanes()
         self.executor = ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="ewallet-db")
         self.anonymous_limit = RateLimiter(settings.anon_rate, 60.0, time.monotonic)
@@ -63,11 +72,14 @@ class SessionManager:
         return await self._execute(instruction, peer)
 
     async def _execute(self, instruction: Instruction, peer: str) -> dict[str, Any]:
-        if self.committer is not None and not instruction.route.read_only:
-            return await asyncio.wrap_future(self.committer.submit(instruction, peer))
+        if self.writer is not None and not instruction.route.read_only:
+            return await self.writer.submit(instruction, peer)
+        if self.readers and instruction.route.read_only:
+            self._next_reader = (self._next_reader + 1) % len(self.readers)
+            return await self.readers[self._next_reader].submit(instruction, peer)
         return await asyncio.get_running_loop().run_in_executor(self.executor, self.dispatcher.run, instruction, peer)
 
     def close(self) -> None:
-        if self.committer is not None:
-            self.committer.close()
+        for thread in [*self.readers, *([self.writer] if self.writer else [])]:
+            thread.close()
         self.executor.shutdown(wait=True, cancel_futures=True)
