@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 LineHandler = Callable[[bytes, str], Awaitable[bytes]]
 #: Lines queued on one connection before reading pauses (pipelining without reading answers).
 MAX_QUEUED_LINES = 256
+#: Seconds a connection closed for an overrun keeps draining input before it is closed.
+LINGER_SECONDS = 2.0
 _CLOSE = object()
 
 
@@ -44,6 +46,7 @@ class Connection(asyncio.Protocol):
         self.can_write = asyncio.Event()
         self.can_write.set()
         self.closing = False
+        self.lingering = False
         self.loop = asyncio.get_running_loop()
         self.last_activity = self.loop.time()
         self.idle_timer: asyncio.TimerHandle | None = None
@@ -80,6 +83,9 @@ class Connection(asyncio.Protocol):
             self._pause_reading()
 
     def eof_received(self) -> bool:
+        if self.lingering:
+            self.close()
+            return False
         if not self.closing:
             self.queue.extend(self.framer.finish())
             self.queue.append(_CLOSE)
@@ -130,7 +136,8 @@ class Connection(asyncio.Protocol):
                     if not event.answered and not transport.is_closing():
                         transport.write(error_line(FrameTooLarge()))
                     if event.fatal:
-                        break
+                        self._linger()
+                        return
                     continue
                 assert isinstance(event, Line)
                 self.busy = True
@@ -149,7 +156,23 @@ class Connection(asyncio.Protocol):
         except asyncio.CancelledError:
             pass
         finally:
-            self.close()
+            if not self.lingering:
+                self.close()
+
+    def _linger(self) -> None:
+        """Close after an overrun without resetting: half-close once the error line is out and
+        discard what the client still sends for a moment. Closing with unread input would make
+        the kernel send a reset, which can destroy the error line before the client reads it."""
+        self.lingering = True
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if transport.can_write_eof():
+            transport.write_eof()
+        if self.reading_paused:
+            transport.resume_reading()
+            self.reading_paused = False
+        self.loop.call_later(LINGER_SECONDS, self.close)
 
     def close(self) -> None:
         self.closing = True
