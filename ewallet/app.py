@@ -18,7 +18,7 @@ from ewallet.context import Services
 from ewallet.dispatch import Dispatcher
 from ewallet.domain.passwords import PasswordHasher
 from ewallet.domain.sessions import Lifetimes
-from ewallet.group_commit import GroupCommit, read_each
+from ewallet.group_commit import GroupCommit, SharedRead
 from ewallet.http.face import HttpFace
 from ewallet.maintenance import Job, Maintenance, sweep_accounts, sweep_sessions, sweep_timers
 from ewallet.routes import RouteTable, build_route_table
@@ -113,7 +113,7 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
     writer, readers = None, []
     if engine.dialect.name == "sqlite":
         writer = BatchThread("ewallet-writer", GroupCommit(dispatcher, factory))
-        readers = [BatchThread(f"ewallet-reader-{n}", read_each(dispatcher)) for n in range(settings.readers)]
+        readers = [BatchThread(f"ewallet-reader-{n}", SharedRead(dispatcher)) for n in range(settings.readers)]
     manager = SessionManager(settings, table, dispatcher, writer, readers)
     jobs = [
         Job("session sweep", settings.session_sweep, sweep_sessions),

@@ -80,6 +80,18 @@ class Dispatcher:
             return outcome.answer
         return failure(Conflict())
 
+    def read_in(self, db: Db, instruction: Instruction, peer: str) -> dict[str, Any]:
+        """A read-only instruction inside the caller's read transaction. A domain failure is
+        its answer; a database failure propagates (the caller's transaction is then unusable)."""
+        try:
+            return self._attempt(db, instruction, peer).answer
+        except EwalletError as error:
+            return failure(error)
+        except DBAPIError:
+            raise
+        except Exception as exc:
+            return self._internal(exc, instruction)
+
     def run_in(self, db: Db, instruction: Instruction, peer: str) -> Outcome:
         """Run inside the caller's open transaction, under a savepoint: a failing instruction
         rolls back alone. The caller commits and then calls `committed()` on the outcome."""

@@ -7,7 +7,6 @@ per-instruction fsyncs into one of each per batch.)"""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session as Db
@@ -53,10 +52,21 @@ class GroupCommit:
         return [outcome.answer for outcome in outcomes]
 
 
-def read_each(dispatcher: Dispatcher) -> Callable[[list[Work]], list[Answer]]:
-    """`process(batch)` for a reader BatchThread: each read in its own read transaction."""
+class SharedRead:
+    """`process(batch)` for a reader BatchThread: the batch's reads share one read transaction
+    (one snapshot, taken after every one of them was queued, so each still sees everything
+    acknowledged before it). Should the transaction itself fail, the rest run one by one."""
 
-    def process(batch: list[Work]) -> list[Answer]:
-        return [dispatcher.run(instruction, peer) for instruction, peer in batch]
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
 
-    return process
+    def __call__(self, batch: list[Work]) -> list[Answer]:
+        answers: list[Answer] = []
+        try:
+            with self.dispatcher.read_factory.begin() as db:
+                for instruction, peer in batch:
+                    answers.append(self.dispatcher.read_in(db, instruction, peer))
+        except Exception as exc:
+            log.warning("a shared read transaction failed (%s); reading one by one", type(exc).__name__)
+        run = self.dispatcher.run
+        return answers + [run(instruction, peer) for instruction, peer in batch[len(answers) :]]
