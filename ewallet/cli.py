@@ -57,12 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Each connection is a descriptor; keep headroom for the database and log files.
     raise_fd_limit(settings.max_connections + 256)
     app = build_app(settings)
-    try:
-        import uvloop  # type: ignore[import-not-found]
-    except ImportError:
-        asyncio.run(app.serve_until_signalled())
-    else:
-        uvloop.run(app.serve_until_signalled())
+    asyncio.run(app.serve_until_signalled())
     return 0
 
 

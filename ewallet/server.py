@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import typing
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -55,8 +56,8 @@ class Connection(asyncio.Protocol):
     # -- transport callbacks ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports do not subclass asyncio.Transport; they provide its methods.
+        self.transport = typing.cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername")
         self.peer = str(peer[0]) if isinstance(peer, tuple) else "local"
         if len(self.server.connections) >= self.settings.max_connections or self.server.stopping:
