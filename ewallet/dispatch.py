@@ -166,7 +166,10 @@ class Dispatcher:
             ctx.client_id = _text(instruction.client_id)
             session_store.check_client_id(ctx.db, ctx.client_id, ctx.now)
         elif access in (Access.SESSION, Access.USER, Access.OWNER):
-            session, ctx.account = session_store.authenticate(
+            authenticate = (
+                session_store.authenticate_read if instruction.route.read_only else session_store.authenticate
+            )
+            session, ctx.account = authenticate(
                 ctx.db, instruction.client_id, instruction.session_token, ctx.now, self.services.lifetimes
             )
             ctx.session = session

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session as Db
@@ -130,6 +131,23 @@ def _authentication_query() -> Select[tuple[EwalletSession, str, Account]]:
 #: Built once: the hot path then skips statement construction and cache-key generation.
 AUTHENTICATION = _authentication_query()
 
+_SESSIONS, _ACCOUNTS = EwalletSession.__table__, Account.__table__
+#: For read-only instructions: plain rows, no ORM objects (reads only look at attributes).
+_TOP_OF_STACK = (
+    select(StackEntry.__table__.c.account_id)
+    .where(StackEntry.__table__.c.session_id == _SESSIONS.c.id)
+    .order_by(StackEntry.__table__.c.position.desc())
+    .limit(1)
+    .correlate(_SESSIONS)
+    .scalar_subquery()
+)
+AUTHENTICATION_ROW = (
+    select(*_SESSIONS.c, ClientId.__table__.c.client_id.label("owner"), _TOP_OF_STACK.label("top_account_id"))
+    .join(ClientId.__table__, ClientId.__table__.c.id == _SESSIONS.c.client_ref)
+    .where(_SESSIONS.c.token_digest == bindparam("digest"))
+)
+ACCOUNT_ROW = select(_ACCOUNTS).where(_ACCOUNTS.c.id == bindparam("id"))
+
 
 def authenticate(
     db: Db, client_id: object, token: object, now: datetime, lifetimes: Lifetimes
@@ -146,6 +164,25 @@ def authenticate(
         raise Unauthorized("the session token does not belong to this client id")
     if effective_expiry(session, lifetimes) <= now:
         raise Unauthorized("the session has expired")
+    return session, account
+
+
+def authenticate_read(db: Db, client_id: object, token: object, now: datetime, lifetimes: Lifetimes) -> tuple[Any, Any]:
+    """authenticate() for read-only instructions: the session and its active account as rows,
+    which carry the same attribute names as the models."""
+    if not isinstance(client_id, str) or not isinstance(token, str):
+        raise Unauthorized("client_id and session_token are required")
+    connection = db.connection()
+    session = connection.execute(AUTHENTICATION_ROW, {"digest": token_digest(token)}).first()
+    if session is None:
+        raise Unauthorized("the session token is unknown")
+    if session.owner != client_id:
+        raise Unauthorized("the session token does not belong to this client id")
+    if effective_expiry(session, lifetimes) <= now:  # type: ignore[arg-type]
+        raise Unauthorized("the session has expired")
+    account = None
+    if session.top_account_id is not None:
+        account = connection.execute(ACCOUNT_ROW, {"id": session.top_account_id}).first()
     return session, account
 
 
