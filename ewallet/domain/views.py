@@ -38,6 +38,20 @@ def _archive_query(model: Any, column: str, limited: bool) -> Select[Any]:
     return query.order_by(table.c.id)
 
 
+@functools.cache
+def _row_query(model: Any) -> Select[Any]:
+    table = model.__table__
+    return select(table).where(table.c.id == bindparam("id"))
+
+
+def row(db: Db, model: Any, row_id: int | None) -> Any:
+    """A model's row as a plain row (attribute access like the model, no ORM object): for
+    read-only instructions, which only look."""
+    if row_id is None:
+        return None
+    return db.connection().execute(_row_query(model), {"id": row_id}).first()
+
+
 def archive(db: Db, model: Any, column: str, owner_id: int, limit: int | None = None) -> dict[int, str]:
     """{id: reference} of the visible children of owner_id; with limit, the newest `limit`."""
     query = _archive_query(model, column, limit is not None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ewallet.context import Context
 from ewallet.domain import resources, timer, views
+from ewallet.domain.errors import NotFound
 from ewallet.routes import Access, client_route
 from ewallet.schemas.base import NoParams
 from ewallet.schemas.resources import (
@@ -36,7 +37,10 @@ def new_clock(params: ReferenceParams, ctx: Context) -> ClockReply:
 
 
 def view_ewallet(_: NoParams, ctx: Context) -> EwalletReply:
-    return ewallet_reply(ctx, resources.active_ewallet(ctx.db, ctx.user))
+    ewallet = views.row(ctx.db, CreditEwallet, ctx.user.active_ewallet_id)
+    if ewallet is None:
+        raise NotFound("the account has no active credit ewallet")
+    return ewallet_reply(ctx, ewallet)
 
 
 def view_clock(_: NoParams, ctx: Context) -> ClockReply:
