@@ -166,12 +166,20 @@ class Dispatcher:
             ctx.client_id = _text(instruction.client_id)
             session_store.check_client_id(ctx.db, ctx.client_id, ctx.now)
         elif access in (Access.SESSION, Access.USER, Access.OWNER):
-            authenticate = (
-                session_store.authenticate_read if instruction.route.read_only else session_store.authenticate
-            )
-            session, ctx.account = authenticate(
-                ctx.db, instruction.client_id, instruction.session_token, ctx.now, self.services.lifetimes
-            )
+            route, lifetimes = instruction.route, self.services.lifetimes
+            if route.read_only or route.plain_caller:
+                session, ctx.account = session_store.authenticate_rows(
+                    ctx.db,
+                    instruction.client_id,
+                    instruction.session_token,
+                    ctx.now,
+                    lifetimes,
+                    lock=not route.read_only,
+                )
+            else:
+                session, ctx.account = session_store.authenticate(
+                    ctx.db, instruction.client_id, instruction.session_token, ctx.now, lifetimes
+                )
             ctx.session = session
             self.services.pool.adopt(session.id, session_store.effective_expiry(session, self.services.lifetimes))
             if access is not Access.SESSION and ctx.account is None:

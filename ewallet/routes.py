@@ -52,6 +52,9 @@ class Route:
     summary: str = ""
     #: Changes nothing: runs in a read transaction, concurrently with others (never batched).
     read_only: bool = False
+    #: The handler only reads the caller's session and account (it changes balances and
+    #: records, not them): they are loaded as plain rows, which is cheaper than ORM objects.
+    plain_caller: bool = False
     #: Takes an `idempotency_key`; the function names the account the key belongs to.
     idempotency_owner: Callable[[Any, Any], int] | None = None
     #: The success reply's model (for the HTTP face's OpenAPI document); by default the

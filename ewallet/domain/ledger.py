@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session as Db
 from ewallet.domain import balances
 from ewallet.domain.errors import InvalidValue, NotFound
 from ewallet.domain.kinds import INVOICE, TRANSFER
-from ewallet.domain.validation import email_key, find_account, name_key
+from ewallet.domain.validation import email_key, find_account_row, name_key
 from ewallet.storage.models import Account, CreditEwallet, InvoiceRecord, TransferRecord
 from ewallet.storage.types import UTCDateTime
 
@@ -138,10 +138,11 @@ def supply(db: Db, buyer: Account, credits: int, invoice: Invoice, system_name: 
     return Movement(record_id=incoming, balance=balance, invoice_id=invoice_id)
 
 
-def find_partner(db: Db, payer: Account, email: str, system_name: str) -> Account:
+def find_partner(db: Db, payer: Account, email: str, system_name: str) -> Any:
+    """The partner's account row (read only: a movement changes balances, not accounts)."""
     if email_key(email) == email_key(payer.email):
         raise InvalidValue("credits cannot be moved to the same account")
-    partner = None if name_key(email) == name_key(system_name) else find_account(db, email=email)
+    partner = None if name_key(email) == name_key(system_name) else find_account_row(db, email)
     if partner is None or partner.deletion_date is not None:
         raise NotFound("no account with that email")
     return partner

@@ -146,6 +146,7 @@ AUTHENTICATION_ROW = (
     .join(ClientId.__table__, ClientId.__table__.c.id == _SESSIONS.c.client_ref)
     .where(_SESSIONS.c.token_digest == bindparam("digest"))
 )
+AUTHENTICATION_ROW_LOCKED = AUTHENTICATION_ROW.with_for_update(of=_SESSIONS)
 ACCOUNT_ROW = select(_ACCOUNTS).where(_ACCOUNTS.c.id == bindparam("id"))
 
 
@@ -167,13 +168,17 @@ def authenticate(
     return session, account
 
 
-def authenticate_read(db: Db, client_id: object, token: object, now: datetime, lifetimes: Lifetimes) -> tuple[Any, Any]:
-    """authenticate() for read-only instructions: the session and its active account as rows,
-    which carry the same attribute names as the models."""
+def authenticate_rows(
+    db: Db, client_id: object, token: object, now: datetime, lifetimes: Lifetimes, *, lock: bool
+) -> tuple[Any, Any]:
+    """authenticate() for handlers that only read the caller: the session and its active
+    account as rows, which carry the same attribute names as the models. `lock` takes the
+    session row lock as authenticate() does (writes); reads need none."""
     if not isinstance(client_id, str) or not isinstance(token, str):
         raise Unauthorized("client_id and session_token are required")
     connection = db.connection()
-    session = connection.execute(AUTHENTICATION_ROW, {"digest": token_digest(token)}).first()
+    query = AUTHENTICATION_ROW_LOCKED if lock else AUTHENTICATION_ROW
+    session = connection.execute(query, {"digest": token_digest(token)}).first()
     if session is None:
         raise Unauthorized("the session token is unknown")
     if session.owner != client_id:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain.errors import AlreadyExists, InvalidValue
@@ -57,6 +58,17 @@ def ensure_name_free(db: Db, name: str, system_name: str, except_id: int | None 
         query = query.where(Account.id != except_id)
     if db.scalar(query) is not None:
         raise AlreadyExists("an account with that user_name exists")
+
+
+_ACCOUNTS = Account.__table__
+ACCOUNT_BY_EMAIL_ROW = select(_ACCOUNTS).where(
+    _ACCOUNTS.c.email_key == bindparam("key"), _ACCOUNTS.c.anonymised.is_(False)
+)
+
+
+def find_account_row(db: Db, email: str) -> Any:
+    """A live account by email, as a plain row (for callers that only read it)."""
+    return db.connection().execute(ACCOUNT_BY_EMAIL_ROW, {"key": email_key(email)}).first()
 
 
 def find_account(db: Db, *, email: str | None = None, name: str | None = None, lock: bool = False) -> Account | None:
