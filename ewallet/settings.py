@@ -73,7 +73,7 @@ class Settings:
     argon2_parallelism: int | None = field(default=None, metadata=_opt("Argon2 parallelism"))
     login_failure_limit: int = field(default=5, metadata=_opt("consecutive failed logins before throttling"))
     peer_login_rate: int = field(default=60, metadata=_opt("failed logins per minute per peer (0 = off)"))
-    threads: int = field(default=8, metadata=_opt("threads that run instructions on PostgreSQL"))
+    threads: int = field(default=4, metadata=_opt("threads that run instructions on PostgreSQL"))
     readers: int = field(default=1, metadata=_opt("threads that run read-only instructions on SQLite"))
     pool_size: int = field(default=20, metadata=_opt("database connections kept per process"))
     busy_timeout: float = field(default=5.0, metadata=_opt("seconds SQLite waits for a lock"))
