@@ -59,7 +59,7 @@ class AsyncClient(Instructions):
     async def _call(self, line: bytes) -> dict[str, Any]:
         return result(await self._exchange(line))
 
-    def _send(self, instruction: dict[str, Any], *, session: bool = True, system: bool = False) -> Any:
+    def _send(self, instruction: dict[str, Any], *, session: bool = True) -> Any:
         line = prepare(instruction, (self.client_id, self.session_token), self.system_key, with_session=session)
         return self._call(line)
 

@@ -21,14 +21,14 @@ def _kind(kind: str) -> str:
 
 
 class Instructions:
-    def _send(self, instruction: dict[str, Any], *, session: bool = True, system: bool = False) -> Any:
+    def _send(self, instruction: dict[str, Any], *, session: bool = True) -> Any:
         raise NotImplementedError
 
     def _client(self, action: str, /, **fields: Any) -> Any:
         return self._send({"controller": "client", "ctype": "action", "action": action, **fields})
 
     def _system(self, action: str, /, **fields: Any) -> Any:
-        return self._send({"controller": "system", "ctype": "action", "action": action, **fields}, system=True)
+        return self._send({"controller": "system", "ctype": "action", "action": action, **fields})
 
     # -- session ---------------------------------------------------------------------------------
 

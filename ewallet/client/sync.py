@@ -75,7 +75,7 @@ class Client(Instructions):
         parsed: dict[str, Any] = json.loads(answer)
         return parsed
 
-    def _send(self, instruction: dict[str, Any], *, session: bool = True, system: bool = False) -> dict[str, Any]:
+    def _send(self, instruction: dict[str, Any], *, session: bool = True) -> dict[str, Any]:
         line = prepare(instruction, (self.client_id, self.session_token), self.system_key, with_session=session)
         return result(self._exchange(line))
 

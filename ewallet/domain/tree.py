@@ -4,6 +4,7 @@ sheets; a clock with its time and conversion sheets."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session as Db
 
@@ -16,7 +17,7 @@ CONTACT_LIST_REFERENCE = "Contact List"
 CONTACT_RECORD_REFERENCE = "Contact List Record"
 
 
-def new_sheet(db: Db, kind: SheetKind, parent_id: int, now: datetime, reference: str | None = None):  # type: ignore[no-untyped-def]
+def new_sheet(db: Db, kind: SheetKind, parent_id: int, now: datetime, reference: str | None = None) -> Any:
     sheet = kind.sheet(reference=reference or kind.sheet_reference, create_date=now, write_date=now)
     setattr(sheet, kind.parent_column, parent_id)
     db.add(sheet)
