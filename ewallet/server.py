@@ -61,10 +61,10 @@ class Connection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         self.peer = str(peer[0]) if isinstance(peer, tuple) else "local"
         if len(self.server.connections) >= self.settings.max_connections or self.server.stopping:
-            transport.write(error_line(Capacity("too many connections; try again later")))
-            transport.close()
+            self.transport.write(error_line(Capacity("too many connections; try again later")))
+            self.transport.close()
             return
-        transport.set_write_buffer_limits(high=self.settings.max_unsent)
+        self.transport.set_write_buffer_limits(high=self.settings.max_unsent)
         self.server.connections.add(self)
         self.task = self.loop.create_task(self.serve())
         self._arm_idle_timer()

@@ -35,6 +35,8 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
 
 class EwalletShell(cmd.Cmd):
     intro = "ewallet shell: type help for the commands, quit to leave."
+    #: The readline module when the history is kept (interactive sessions only).
+    readline: Any = None
 
     def __init__(self, client: Client, *, interactive: bool, stdin: Any = None, stdout: Any = None) -> None:
         super().__init__(stdin=stdin, stdout=stdout)
@@ -43,7 +45,7 @@ class EwalletShell(cmd.Cmd):
         self.use_rawinput = interactive
         self.failures = 0
         if not interactive:
-            self.intro = None
+            self.intro = ""  # a script's output is its answers only
         self.prompt = "ewallet> " if interactive else ""
 
     # -- plumbing --------------------------------------------------------------------------------

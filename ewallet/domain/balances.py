@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Table, Update, bindparam, update
+from sqlalchemy import BindParameter, Table, Update, bindparam, update
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain.errors import InsufficientClock, InsufficientCredits, InvalidValue
@@ -20,7 +20,9 @@ MAX_BALANCE = 2**53 - 1
 
 
 def _change(table: Table, column: str, *, debit: bool) -> Update:
-    amount, row_id, now = bindparam("amount"), bindparam("row_id"), bindparam("now", type_=UTCDateTime())
+    amount: BindParameter[int] = bindparam("amount")
+    row_id: BindParameter[int] = bindparam("row_id")
+    now = bindparam("now", type_=UTCDateTime())
     balance = table.c[column]
     guard = balance >= amount if debit else balance <= MAX_BALANCE - amount
     new = balance - amount if debit else balance + amount

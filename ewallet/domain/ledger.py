@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain import balances
@@ -27,8 +27,10 @@ _EWALLETS = CreditEwallet.__table__
 _WALLET = select(_EWALLETS.c.id, _EWALLETS.c.active_transfer_sheet_id, _EWALLETS.c.active_invoice_sheet_id).where(
     _EWALLETS.c.id == bindparam("id")
 )
-_INSERT_TRANSFER = insert(TransferRecord.__table__).returning(TransferRecord.__table__.c.id)
-_INSERT_INVOICE = insert(InvoiceRecord.__table__).returning(InvoiceRecord.__table__.c.id)
+_TRANSFERS = cast(Table, TransferRecord.__table__)
+_INVOICES = cast(Table, InvoiceRecord.__table__)
+_INSERT_TRANSFER = insert(_TRANSFERS).returning(_TRANSFERS.c.id)
+_INSERT_INVOICE = insert(_INVOICES).returning(_INVOICES.c.id)
 
 
 def _touch(table: Any) -> Any:

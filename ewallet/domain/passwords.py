@@ -12,16 +12,12 @@ MIN_LENGTH, MAX_LENGTH = 8, 128
 
 class PasswordHasher:
     def __init__(self, time_cost: int | None = None, memory_kib: int | None = None, parallelism: int | None = None):
-        options = {
-            name: value
-            for name, value in (
-                ("time_cost", time_cost),
-                ("memory_cost", memory_kib),
-                ("parallelism", parallelism),
-            )
-            if value is not None
-        }
-        self._argon2 = Argon2Hasher(**options)
+        defaults = Argon2Hasher()
+        self._argon2 = Argon2Hasher(
+            time_cost=defaults.time_cost if time_cost is None else time_cost,
+            memory_cost=defaults.memory_cost if memory_kib is None else memory_kib,
+            parallelism=defaults.parallelism if parallelism is None else parallelism,
+        )
         # Verified against when the account does not exist, so that an unknown account costs
         # the same hashing work as a wrong password.
         self._decoy = self._argon2.hash("decoy password for unknown accounts")

@@ -109,7 +109,7 @@ def create_system_session(db: Db, now: datetime, lifetimes: Lifetimes, reference
     return session
 
 
-def _authentication_query() -> Select[tuple[EwalletSession, str, Account]]:
+def _authentication_query() -> Select[EwalletSession, str, Account]:
     """Session, its client id and its active account (top of its login stack) in one query."""
     top = (
         select(StackEntry.account_id)
@@ -160,7 +160,9 @@ def authenticate(
     row = db.execute(AUTHENTICATION, {"digest": token_digest(token)}).first()
     if row is None:
         raise Unauthorized("the session token is unknown")
-    session, owner, account = row
+    session: EwalletSession = row[0]
+    owner: str = row[1]
+    account: Account | None = row[2]
     if owner != client_id:
         raise Unauthorized("the session token does not belong to this client id")
     if effective_expiry(session, lifetimes) <= now:

@@ -11,7 +11,7 @@ from ewallet.domain import resources, timer, views
 from ewallet.domain.kinds import KINDS, TIME, SheetKind
 from ewallet.domain.ownership import owned
 from ewallet.routes import Access, Route, client_route
-from ewallet.schemas.base import NoParams, Reply
+from ewallet.schemas.base import NoParams, Params, Reply
 from ewallet.schemas.resources import (
     RECORD_UNLINKED,
     RECORD_VIEWS,
@@ -71,7 +71,7 @@ def routes_for(kind: SheetKind) -> list[Route]:
     name, user, owner = kind.name, Access.USER, Access.OWNER
     a = "an" if name[0] in "aeiou" else "a"
     sheet, no_params = SHEET_REPLIES[name], NoParams
-    specs = [
+    specs: list[tuple[str, str, Any, Access, type[Params], str, type[Reply]]] = [
         ("new", f"{name}.list", new_sheet, user, ReferenceParams, f"Create {a} {name} sheet", sheet),
         ("view", f"{name}.list", view_sheet, user, no_params, f"View the active {name} sheet", sheet),
         ("switch", kind.sheet_key, switch_sheet, owner, SheetIdParams, f"Switch {name} sheet", sheet),

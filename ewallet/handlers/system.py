@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy.orm import Session as Db
 
 from ewallet.context import Context
@@ -73,7 +75,7 @@ def cleanup_sessions(params: CleanupSessionsParams, ctx: Context) -> SessionsCle
 def remove_sessions(db: Db, ctx: Context, ids: list[int]) -> int:
     removed = session_store.remove_sessions(db, ids)
     pool = ctx.services.pool
-    ctx.after_commit.extend((lambda sid=sid: pool.release(sid)) for sid in ids)
+    ctx.after_commit.extend(functools.partial(pool.release, sid) for sid in ids)
     return removed
 
 

@@ -11,21 +11,18 @@ from ewallet.schemas.base import Params, Reply
 from ewallet.schemas.shapes import AccountData, SessionData
 from ewallet.schemas.values import Password, Text32, Text255, Timestamp
 
-Name = Email = Text255
-Phone = Text32
-
 
 class NewAccountParams(Params):
-    user_name: Name
+    user_name: Text255
     user_pass: Password
-    user_email: Email
-    user_phone: Phone | None = None
-    user_alias: Name | None = None
+    user_email: Text255
+    user_phone: Text32 | None = None
+    user_alias: Text255 | None = None
 
 
 class LoginParams(Params):
-    user_email: Email | None = None
-    user_name: Name | None = None
+    user_email: Text255 | None = None
+    user_name: Text255 | None = None
     user_pass: Password
 
     @model_validator(mode="before")
@@ -41,15 +38,15 @@ class LoginParams(Params):
 
 
 class SwitchAccountParams(Params):
-    account: Email
+    account: Text255
 
 
 class EditAccountParams(Params):
-    user_name: Name | None = None
+    user_name: Text255 | None = None
     user_pass: Password | None = None
-    user_email: Email | None = None
-    user_phone: Phone | None = None
-    user_alias: Name | None = None
+    user_email: Text255 | None = None
+    user_phone: Text32 | None = None
+    user_alias: Text255 | None = None
     current_pass: Password | None = None
 
     at_least_one = ("user_name", "user_pass", "user_email", "user_phone", "user_alias")

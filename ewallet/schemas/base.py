@@ -53,30 +53,24 @@ def validate_params(model: type[Params], data: dict[str, Any], zone: tzinfo | No
     for key, value in data.items():
         if value is None:
             raise InvalidValue(f"{_printable(key)} must not be null (leave the key out instead)")
-    if model.at_least_one and not any(name in data for name in _wire_names(model, model.at_least_one)):
+    if model.at_least_one and not any(name in data for name in model.at_least_one):
         raise MissingField("give at least one of: " + ", ".join(model.at_least_one))
     return params
-
-
-def _wire_names(model: type[Params], names: tuple[str, ...]) -> list[str]:
-    fields = model.model_fields
-    return [fields[n].validation_alias if isinstance(fields[n].validation_alias, str) else n for n in names]
 
 
 def params_error(model: type[Params], exc: ValidationError) -> EwalletError:
     errors = exc.errors(include_input=False, include_url=False)
     missing = {str(e["loc"][0]) for e in errors if e["type"] == "missing" and e["loc"]}
-    if missing:
-        for name, field in model.model_fields.items():
-            wire = field.validation_alias if isinstance(field.validation_alias, str) else name
-            if wire in missing or name in missing:
-                return MissingField(f"{wire} is required")
+    # Parameter names are the wire names (no aliases), in documented order.
+    for name in model.model_fields:
+        if name in missing:
+            return MissingField(f"{name} is required")
     first = errors[0]
-    field = str(first["loc"][0]) if first["loc"] else "parameters"
+    where = str(first["loc"][0]) if first["loc"] else "parameters"
     if first["type"] == "extra_forbidden":
-        return InvalidValue(f"unknown field {_printable(field)}")
+        return InvalidValue(f"unknown field {_printable(where)}")
     reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-    return InvalidValue(f"{field}: {reason}")
+    return InvalidValue(f"{where}: {reason}")
 
 
 def _printable(name: str) -> str:

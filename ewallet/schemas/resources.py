@@ -96,7 +96,8 @@ class ContactRecordUnlinked(Reply):
 
 
 def _reply(name: str, **fields: Any) -> type[Reply]:
-    return create_model(name, __base__=Reply, **{key: (kind, ...) for key, kind in fields.items()})
+    fields_spec: dict[str, Any] = {key: (kind, ...) for key, kind in fields.items()}
+    return create_model(name, __base__=Reply, **fields_spec)
 
 
 #: kind -> reply class: {"<kind>_sheet": id, "sheet_data": ...}

@@ -15,6 +15,7 @@ from pydantic import (
     AfterValidator,
     Field,
     PlainSerializer,
+    PlainValidator,
     SerializationInfo,
     StrictFloat,
     StrictInt,
@@ -49,7 +50,9 @@ def parse_timestamp(text: str, zone: tzinfo) -> datetime:
     return local.astimezone(UTC)
 
 
-def _parse_input_timestamp(value: str, info: ValidationInfo) -> datetime:
+def _parse_input_timestamp(value: object, info: ValidationInfo) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("must be a string DD-MM-YYYY HH:MM:SS")
     zone = (info.context or {}).get("zone", UTC)
     try:
         return parse_timestamp(value, zone)
@@ -58,7 +61,7 @@ def _parse_input_timestamp(value: str, info: ValidationInfo) -> datetime:
 
 
 #: A wire timestamp given by a client, as an aware UTC instant.
-InputTimestamp = Annotated[StrictStr, AfterValidator(_parse_input_timestamp)]
+InputTimestamp = Annotated[datetime, PlainValidator(_parse_input_timestamp)]
 
 #: An instant printed in the wire format.
 Timestamp = Annotated[datetime, PlainSerializer(_serialize_timestamp, return_type=str)]

@@ -53,7 +53,7 @@ class SessionManager:
         """An answer object for one request: raw line bytes, or an already decoded value."""
         request_id = None
         try:
-            obj = wire.decode(line) if isinstance(line, bytes | bytearray) else line
+            obj = wire.decode(bytes(line)) if isinstance(line, bytes | bytearray) else line
             request_id, _ = request_id_of(obj)
             instruction = parse_instruction(obj, self.table, self.settings.system_key)
             # §5.4: both anonymous `request` routes (client id and session token) count.
