@@ -4,6 +4,7 @@ AsyncClient) or raises EWalletError."""
 
 from __future__ import annotations
 
+import abc
 from typing import Any
 
 SHEET_KINDS = ("transfer", "invoice", "time", "conversion")
@@ -20,9 +21,10 @@ def _kind(kind: str) -> str:
     return kind
 
 
-class Instructions:
+class Instructions(abc.ABC):
+    @abc.abstractmethod
     def _send(self, instruction: dict[str, Any], *, session: bool = True) -> Any:
-        raise NotImplementedError
+        """Send one instruction set; the response data, or (asyncio client) a coroutine of it."""
 
     def _client(self, action: str, /, **fields: Any) -> Any:
         return self._send({"controller": "client", "ctype": "action", "action": action, **fields})
