@@ -5,6 +5,8 @@ that two writers never both read before either writes."""
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -49,7 +51,7 @@ def _make_sqlite_durable(engine: Engine, busy_timeout: float) -> None:
         # transaction starts, instead of pysqlite's deferred BEGIN.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(cursor, busy_timeout)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
@@ -65,6 +67,21 @@ def _make_sqlite_durable(engine: Engine, busy_timeout: float) -> None:
         # write lock up front, so no two writers both read before either writes.
         read_only = connection.get_execution_options().get(READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _enable_wal(cursor: Any, busy_timeout: float) -> None:
+    """Switch to WAL. On a new file two processes connecting at once may both try: SQLite then
+    answers one of them "database is locked" at once, without consulting its busy handler, so
+    the wait the busy timeout promises is done here."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
