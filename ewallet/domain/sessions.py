@@ -45,6 +45,8 @@ def create_client_id(db: Db, now: datetime, lifetimes: Lifetimes) -> str:
 
 
 def _client_row(db: Db, client_id: str, now: datetime, *, lock: bool = False) -> ClientId:
+    if "\x00" in client_id:  # no client id holds one, and PostgreSQL refuses it in a query
+        raise Unauthorized("client_id is unknown or expired")
     query = select(ClientId).where(ClientId.client_id == client_id)
     if lock:
         query = query.with_for_update()

@@ -53,6 +53,9 @@ def validate_params(model: type[Params], data: dict[str, Any], zone: tzinfo | No
     for key, value in data.items():
         if value is None:
             raise InvalidValue(f"{_printable(key)} must not be null (leave the key out instead)")
+        # PostgreSQL cannot store U+0000 in text: refused on both backends alike.
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidValue(f"{_printable(key)} must not contain the character U+0000")
     if model.at_least_one and not any(name in data for name in model.at_least_one):
         raise MissingField("give at least one of: " + ", ".join(model.at_least_one))
     return params

@@ -1,0 +1,52 @@
+"""Values the fuzzer found to break one backend and not the other, pinned on both: the character
+U+0000, which PostgreSQL cannot store in text (an `internal_error` there before), is
+`invalid_value` in any parameter and an unknown client id in `client_id`; nothing changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.money.books import books
+from tests.support import Running
+
+NUL = "a\x00b"
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {"action": "new", "new": "credit", "credit": "ewallet", "reference": NUL},
+        {"action": "new", "new": "contact", "contact": "record", "user_name": "x", "notes": NUL},
+        {"action": "supply", "supply": "credits", "credits": 5, "idempotency_key": NUL},
+        {"action": "transfer", "transfer": "credits", "transfer_to": NUL, "credits": 5},
+        {"action": "pay", "pay": NUL, "credits": 5},
+        {"action": "edit", "edit": "account", "user_alias": NUL},
+        {"controller": "system", "action": "cleanup", "cleanup": "sessions", "client_id": NUL},
+        {"controller": "system", "action": "supply", "supply": "credits", "account": NUL, "credits": 5},
+    ],
+    ids=lambda request: "-".join(str(v) for v in request.values() if v != NUL)[:40],
+)
+async def test_u0000_in_a_parameter_is_invalid_value_and_changes_nothing(
+    any_server: Running, request_: dict[str, Any]
+) -> None:
+    user = await any_server.user()
+    assert (await user.call(action="supply", supply="credits", credits=10))["failed"] is False
+    before = books(any_server)
+    answer = await user.call(**request_)
+    assert answer["code"] == "invalid_value", answer
+    assert "U+0000" in answer["error"]
+    assert books(any_server) == before
+
+
+async def test_u0000_in_a_login_name_is_invalid_value(any_server: Running) -> None:
+    client = await any_server.session()
+    answer = await client.call(action="login", user_name=NUL, user_pass="Secret!2345word")
+    assert answer["code"] == "invalid_value", answer
+
+
+async def test_a_client_id_holding_u0000_is_unknown(any_server: Running) -> None:
+    client = await any_server.client()
+    answer = await client.call(action="request", request="session_token", client_id="ewsm-uid:\x00")
+    assert answer["code"] == "unauthorized", answer
