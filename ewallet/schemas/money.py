@@ -22,9 +22,13 @@ def _two_places(value: object) -> Decimal:
         exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     except InvalidOperation:
         raise ValueError("must be a number") from None
-    if not exact.is_finite() or exact != exact.quantize(Decimal("0.01")):
+    try:
+        hundredths = exact.quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than the context holds: far beyond any range
+        raise ValueError("is out of range") from None
+    if not exact.is_finite() or exact != hundredths:
         raise ValueError("must have at most two decimals")
-    return exact.quantize(Decimal("0.01"))
+    return hundredths
 
 
 def _minutes(value: object) -> int:

@@ -1,6 +1,7 @@
-"""Values the fuzzer found to break one backend and not the other, pinned on both: the character
-U+0000, which PostgreSQL cannot store in text (an `internal_error` there before), is
-`invalid_value` in any parameter and an unknown client id in `client_id`; nothing changes."""
+"""Values the fuzzer found to answer `internal_error`, pinned on both backends: the character
+U+0000, which PostgreSQL cannot store in text, is `invalid_value` in any parameter and an
+unknown client id in `client_id`; minutes and costs with more digits than exact hundredths
+hold are `invalid_value`. Nothing changes."""
 
 from __future__ import annotations
 
@@ -50,3 +51,20 @@ async def test_a_client_id_holding_u0000_is_unknown(any_server: Running) -> None
     client = await any_server.client()
     answer = await client.call(action="request", request="session_token", client_id="ewsm-uid:\x00")
     assert answer["code"] == "unauthorized", answer
+
+
+@pytest.mark.parametrize("value", [1e308, 10**30, -(10**30), 10**26 + 0.5])
+@pytest.mark.parametrize("field", ["minutes", "cost"])
+async def test_a_number_too_long_for_hundredths_is_invalid_value(any_server: Running, field: str, value: Any) -> None:
+    """Minutes and costs are checked to two decimals in exact arithmetic; a number with more
+    digits than that arithmetic holds (it answered internal_error before) is out of range."""
+    user = await any_server.user()
+    request = (
+        {"action": "convert", "convert": "clock2credits", "minutes": value}
+        if field == "minutes"
+        else {"action": "supply", "supply": "credits", "credits": 5, "cost": value}
+    )
+    before = books(any_server)
+    answer = await user.call(**request)
+    assert answer["code"] == "invalid_value", answer
+    assert books(any_server) == before
