@@ -24,6 +24,10 @@ class Wallet:
     session_token: str
     conn: LineClient | None = None
 
+    def twin(self) -> Wallet:
+        """The same account and session, on a connection of its own (to another server, say)."""
+        return Wallet(self.index, self.email, self.client_id, self.session_token)
+
     async def connect(self, port: int) -> Wallet:
         if self.conn is not None:
             await self.conn.close()
@@ -96,11 +100,18 @@ def random_movement(rng: random.Random, payer: int, wallets: int, key: str, most
 
 
 async def keep_moving(
-    wallet: Wallet, wallets: list[Wallet], rng: random.Random, sent: list[Sent], prefix: str, until: asyncio.Event
+    wallet: Wallet,
+    wallets: list[Wallet],
+    rng: random.Random,
+    sent: list[Sent],
+    prefix: str,
+    until: asyncio.Event,
+    limit: int | None = None,
 ) -> None:
-    """Movements one after another until the server goes away or `until` is set."""
+    """Movements one after another until the server goes away, `until` is set or `limit`
+    movements were sent."""
     number = 0
-    while not until.is_set():
+    while not until.is_set() and (limit is None or number < limit):
         number += 1
         movement = random_movement(rng, wallet.index, len(wallets), f"{prefix}-{wallet.index}-{number}")
         sent.append(movement)
