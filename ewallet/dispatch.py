@@ -26,6 +26,12 @@ log = logging.getLogger(__name__)
 #: A deadlock, serialization failure or busy database is retried this many times, then `conflict`.
 RETRIES = 3
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+#: Answers when the database, not the instruction, failed.
+DATABASE_FAILED = "the database failed or could not be reached; nothing changed, retry later"
+OUTCOME_UNKNOWN = (
+    "the database connection was lost while committing, so the instruction may or may not have taken "
+    "effect: retry it with the same idempotency_key, which answers the stored result if it did"
+)
 
 
 @dataclass
@@ -58,19 +64,29 @@ class Dispatcher:
     def run(self, instruction: Instruction, peer: str) -> dict[str, Any]:
         """The answer object (without the request id)."""
         factory = self.read_factory if instruction.route.read_only else self.factory
+        failed: OperationalError | IntegrityError | None = None
         for _ in range(RETRIES + 1):
             outcome: Outcome | None = None
+            committing = False
             try:
                 with factory.begin() as db:
                     outcome = self._attempt(db, instruction, peer)
+                    db.flush()
+                    # From here on only COMMIT is left to send: should the connection die now,
+                    # the database may or may not have committed.
+                    committing = True
             except EwalletError as error:
                 return failure(error)
             except (OperationalError, IntegrityError) as exc:
                 if outcome is not None:
                     outcome.rolled_back()
-                if not _retryable(exc):
-                    return self._internal(exc, instruction)
+                if committing and _disconnected(exc) and not instruction.route.read_only:
+                    log.warning("connection lost while committing %s: outcome unknown", instruction.route.name)
+                    return failure(Conflict(OUTCOME_UNKNOWN))
+                # Before COMMIT the database rolls the transaction back by itself (a lost
+                # connection included), so running the instruction again is safe.
                 log.debug("retrying %s after %s", instruction.route.name, type(exc).__name__)
+                failed = exc
                 continue
             except Exception as exc:
                 if outcome is not None:
@@ -78,6 +94,8 @@ class Dispatcher:
                 return self._internal(exc, instruction)
             outcome.committed()
             return outcome.answer
+        if failed is not None and not _retryable(failed):
+            return self._database_failed(failed, instruction)
         return failure(Conflict())
 
     def read_in(self, db: Db, instruction: Instruction, peer: str) -> dict[str, Any]:
@@ -109,7 +127,7 @@ class Dispatcher:
             except (OperationalError, IntegrityError) as exc:
                 savepoint.rollback()
                 if not _retryable(exc):
-                    return Outcome(self._internal(exc, instruction))
+                    return Outcome(self._database_failed(exc, instruction))
                 continue
             except Exception as exc:
                 savepoint.rollback()
@@ -185,6 +203,13 @@ class Dispatcher:
             if access is not Access.SESSION and ctx.account is None:
                 raise NotLoggedIn()
 
+    def _database_failed(self, exc: DBAPIError, instruction: Instruction) -> dict[str, Any]:
+        """The database itself failed (unreachable, full, read-only, I/O error): an outage, not
+        a bug, so `conflict` rather than `internal_error`. Logged without the statement, whose
+        parameters may hold values."""
+        log.warning("database failure in %s: %s", instruction.route.name, type(exc.orig).__name__)
+        return failure(Conflict(DATABASE_FAILED))
+
     def _internal(self, exc: BaseException, instruction: Instruction) -> dict[str, Any]:
         reference = secrets.token_hex(4)
         log.error("internal error ref=%s in %s", reference, instruction.route.name, exc_info=exc)
@@ -199,6 +224,10 @@ def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise Unauthorized("client_id is required")
     return value
+
+
+def _disconnected(exc: DBAPIError) -> bool:
+    return bool(exc.connection_invalidated)
 
 
 def _retryable(exc: DBAPIError) -> bool:
