@@ -138,7 +138,7 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
         yield f"sqlite:///{folder / 'ewallet.db'}"
         return
     name = f"ewallet_drill_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:

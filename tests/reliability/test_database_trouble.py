@@ -26,12 +26,12 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from ewallet.dispatch import OUTCOME_UNKNOWN
-from ewallet.domain.ledger import PAYMENT, TRANSFER_TYPE
 from tests.conftest import PG_URL
-from tests.money.books import audit_cli, books
-from tests.reliability.ledger import Ledger, read_ledger
+from tests.money.books import books
+from tests.reliability.ledger import read_ledger
+from tests.reliability.outcomes import assert_exact, settle
 from tests.reliability.processes import serving
-from tests.reliability.wallets import Sent, Wallet, expected_balances, keep_moving, open_wallet
+from tests.reliability.wallets import Sent, keep_moving, open_wallet
 from tests.support import Running, running_server
 
 postgres_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -62,36 +62,6 @@ def admin_engine() -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
-
-
-async def settle(sent: list[Sent], wallets: list[Wallet], before: Ledger) -> Counter[str]:
-    """Replay every movement that did not succeed with a `conflict`: an outcome-unknown one
-    answers its stored result when it had committed (already in `before`), else it runs now; a
-    nothing-changed one runs now. Returns how the replays went."""
-    replays: Counter[str] = Counter()
-    for move in sent:
-        if move.answer is None or move.answer.get("code") != "conflict":
-            continue
-        stored = move.key in before.keys
-        assert stored is False or move.answer["error"] == OUTCOME_UNKNOWN, "a nothing-changed conflict was stored"
-        replay = await wallets[move.payer].call(**move.request(wallets))
-        assert replay is not None
-        if stored:
-            assert replay == before.keys[move.key]
-        replays["stored" if stored else "ran now" if replay["failed"] is False else replay["code"]] += 1
-        move.answer = replay
-    return replays
-
-
-def assert_exact(database_url: str, sent: list[Sent], start: dict[int, int], seen: dict[int, int]) -> None:
-    assert seen == expected_balances(start, sent)
-    ledger = read_ledger(database_url)
-    assert not ledger.half_applied(), ledger.half_applied()
-    assert not ledger.audit_problems, ledger.audit_problems
-    for kind, row_kind in (("pay", PAYMENT), ("transfer", TRANSFER_TYPE)):
-        assert ledger.kinds[row_kind] == sum(m.succeeded and m.kind == kind for m in sent)
-    done = audit_cli(database_url)
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @postgres_only

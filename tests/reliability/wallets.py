@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +82,8 @@ class Sent:
     credits: int
     key: str
     answer: dict[str, Any] | None = None
+    sent_at: float = 0.0  # time.monotonic() when it was sent ...
+    answered_at: float = 0.0  # ... and when its answer came
 
     def request(self, wallets: list[Wallet]) -> dict[str, Any]:
         partner = wallets[self.partner].email
@@ -115,12 +118,14 @@ async def keep_moving(
         number += 1
         movement = random_movement(rng, wallet.index, len(wallets), f"{prefix}-{wallet.index}-{number}")
         sent.append(movement)
+        movement.sent_at = time.monotonic()
         try:
             movement.answer = await wallet.call(**movement.request(wallets))
         except LOST:
             return
         if movement.answer is None:
             return
+        movement.answered_at = time.monotonic()
 
 
 def expected_balances(start: dict[int, int], moves: list[Sent]) -> dict[int, int]:
