@@ -15,6 +15,7 @@ from tests.reliability.abuse import (
     idle,
     is_capacity_line,
     pipeline_without_reading,
+    summary,
     trickle,
 )
 from tests.reliability.processes import rss_mb, serving
@@ -38,6 +39,7 @@ class TestTricklers:
         raise_fd_limit(4096)  # both ends of every connection live in this process
         async with running_server(sqlite_url, frame_timeout=2.0, idle_timeout=60, max_connections=2000) as running:
             result = await trickle(running.port, 1000)
+            print(f"\ntricklers: {summary(result)}")
             assert result.answered == 0
             assert min(result.closed_after) >= 1.9, "closed before the frame timeout"
             assert max(result.closed_after) <= 5.0, "a trickler outlived the frame timeout"
@@ -49,6 +51,7 @@ class TestIdleConnections:
     async def test_hundreds_of_idle_connections_are_closed_and_active_ones_stay(self, sqlite_url: str) -> None:
         async with running_server(sqlite_url, idle_timeout=1.0) as running:
             result = await idle(running.port, 300, 5, idle_timeout=1.0)
+            print(f"\nidle: {summary(result)}")
             assert min(result.closed_after) >= 0.9
             assert max(result.closed_after) <= 3.5
             assert result.active_answers >= 5 * 3
@@ -61,6 +64,7 @@ class TestConnectionCap:
     ) -> None:
         async with running_server(sqlite_url, max_connections=50) as running:
             result = await flood_cap(running.port, admitted=50, extra=300)
+            print(f"\ncap: {sum(map(is_capacity_line, result.refusals))} of {result.refused} got one capacity line")
             assert all(is_capacity_line(lines) for lines in result.refusals)
             assert result.admitted_still_served == 50
             assert await all_closed(running, 5)
@@ -73,6 +77,10 @@ class TestPipeliningWithoutReading:
         with serving(sqlite_url, max_unsent=64 * 1024) as server:
             before = rss_mb(server.pid)
             result = await pipeline_without_reading(server.port, 64, memory=lambda: rss_mb(server.pid))
+            print(
+                f"\npipeliner: {result.offered / MIB:.0f} MiB offered, {result.accepted / MIB:.1f} MiB taken, RSS "
+                f"{before:.0f} -> {max(result.memory_mb):.0f} MB, others' worst {result.others.worst * 1000:.0f} ms"
+            )
             assert result.stalled, "the server kept reading"
             assert result.accepted < 16 * MIB, result.accepted
             assert max(result.memory_mb) - before < 40, (before, max(result.memory_mb))
@@ -87,6 +95,7 @@ class TestWrongLogins:
     ) -> None:
         async with running_server(sqlite_url, peer_login_rate=10) as running:
             result = await guess_passwords(running.port, attempts=30, accounts=5)
+            print(f"\nguesses: {dict(result.codes)}, first refused: {result.first_refusal}")
             # Five accounts in turn: two failures each, so only the address limit applies.
             assert result.codes == {"invalid_credentials": 10, "rate_limited": 20}
             assert result.first_refusal == 11
