@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from ewallet.clock import ManualClock
 from ewallet.storage.database import create_db_engine
 from ewallet.storage.migrate import upgrade
-from tests.support import Running, running_server
+from tests.support import LineClient, Running, running_server
 
 PG_URL = os.environ.get("EWALLET_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -105,3 +105,21 @@ async def any_server(database_url: str, clock: ManualClock) -> AsyncIterator[Run
     """The same, once on SQLite and once on PostgreSQL."""
     async with running_server(database_url, clock) as running:
         yield running
+
+
+@pytest.fixture(autouse=True)
+async def close_clients(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+    """Every client a test opens is closed at its end (an unclosed stream is a warning, and
+    warnings are errors here)."""
+    opened: list[LineClient] = []
+    connect = LineClient.connect.__func__  # type: ignore[attr-defined]
+
+    async def tracked(cls: type[LineClient], port: int, host: str = "127.0.0.1") -> LineClient:
+        client = await connect(cls, port, host)
+        opened.append(client)
+        return client
+
+    monkeypatch.setattr(LineClient, "connect", classmethod(tracked))
+    yield
+    for client in opened:
+        await client.close()
