@@ -112,7 +112,7 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
     # thread pool, concurrently, serialised only where rows are shared.
     writer, readers = None, []
     if engine.dialect.name == "sqlite":
-        writer = BatchThread("ewallet-writer", GroupCommit(dispatcher, factory))
+        writer = BatchThread("ewallet-writer", GroupCommit(dispatcher))
         readers = [BatchThread(f"ewallet-reader-{n}", SharedRead(dispatcher)) for n in range(settings.readers)]
     manager = SessionManager(settings, table, dispatcher, writer, readers)
     jobs = [

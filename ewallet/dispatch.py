@@ -199,7 +199,7 @@ class Dispatcher:
                     ctx.db, instruction.client_id, instruction.session_token, ctx.now, lifetimes
                 )
             ctx.session = session
-            self.services.pool.adopt(session.id, session_store.effective_expiry(session, self.services.lifetimes))
+            self.services.pool.adopt(session.id, session_store.effective_expiry(session, lifetimes))
             if access is not Access.SESSION and ctx.account is None:
                 raise NotLoggedIn()
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session as Db
-from sqlalchemy.orm import sessionmaker
 
 from ewallet.batching import Answer, Work
 from ewallet.dispatch import Dispatcher, Outcome
@@ -23,16 +21,13 @@ log = logging.getLogger(__name__)
 class GroupCommit:
     """`process(batch)` for the writer BatchThread."""
 
-    def __init__(self, dispatcher: Dispatcher, factory: sessionmaker[Db]) -> None:
+    def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
-        self.factory = factory
-        self.batches = 0
-        self.instructions = 0
 
     def __call__(self, batch: list[Work]) -> list[Answer]:
         outcomes: list[Outcome] = []
         try:
-            with self.factory.begin() as db:
+            with self.dispatcher.factory.begin() as db:
                 for instruction, peer in batch:
                     outcomes.append(self.dispatcher.run_in(db, instruction, peer))
         except Exception as exc:
@@ -45,8 +40,6 @@ class GroupCommit:
             else:
                 answer = self.dispatcher._internal(exc, batch[0][0])
             return [dict(answer) for _ in batch]
-        self.batches += 1
-        self.instructions += len(batch)
         for outcome in outcomes:
             outcome.committed()
         return [outcome.answer for outcome in outcomes]

@@ -166,7 +166,7 @@ def settle_all(db: Db, account_id: int, now: datetime) -> None:
     running = select(CreditClock.id).join(CreditEwallet, CreditEwallet.id == CreditClock.ewallet_id)
     running = running.where(CreditEwallet.account_id == account_id, CreditClock.state == timer.ACTIVE)
     for clock_id in db.scalars(running.order_by(CreditClock.id)).all():
-        timer.settle(db, timer.lock_clock(db, clock_id), now)
+        timer.settle_clock(db, clock_id, now)
 
 
 def holdings(db: Db, account_id: int) -> tuple[int, int, bool]:

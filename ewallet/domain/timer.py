@@ -63,7 +63,7 @@ def settle(db: Db, clock: CreditClock, now: datetime) -> Stopped | None:
 def settle_record(db: Db, record: TimeRecord, now: datetime) -> None:
     """Close an open time record whose timer ran out: reading the record reads its clock."""
     if record.time_stop is None:
-        settle(db, lock_clock(db, record.clock_id), now)
+        settle_clock(db, record.clock_id, now)
 
 
 def settle_clock(db: Db, clock_id: int, now: datetime) -> None:

@@ -52,7 +52,7 @@ def commits_during(server: Running, work: Any) -> tuple[Any, int]:
 class TestGroupCommit:
     async def test_commits_a_whole_batch_once(self, server: Running) -> None:
         alice, bob = await funded_pair(server)
-        commit = GroupCommit(server.app.manager.dispatcher, server.app.manager.dispatcher.factory)
+        commit = GroupCommit(server.app.manager.dispatcher)
         batch = [(transfer(server, alice, bob.email, 1), "test") for _ in range(5)]
         answers, commits = commits_during(server, lambda: commit(batch))
         assert [a["failed"] for a in answers] == [False] * 5
@@ -61,7 +61,7 @@ class TestGroupCommit:
 
     async def test_a_failing_instruction_rolls_back_alone(self, server: Running) -> None:
         alice, bob = await funded_pair(server)
-        commit = GroupCommit(server.app.manager.dispatcher, server.app.manager.dispatcher.factory)
+        commit = GroupCommit(server.app.manager.dispatcher)
         batch = [
             (transfer(server, alice, bob.email, 4), "test"),
             (transfer(server, alice, bob.email, 100), "test"),
@@ -75,7 +75,7 @@ class TestGroupCommit:
     async def test_a_batch_that_cannot_commit_changes_nothing_and_says_so(self, sqlite_url: str) -> None:
         async with running_server(sqlite_url, busy_timeout=0.2) as server:
             alice, bob = await funded_pair(server)
-            commit = GroupCommit(server.app.manager.dispatcher, server.app.manager.dispatcher.factory)
+            commit = GroupCommit(server.app.manager.dispatcher)
             batch = [(transfer(server, alice, bob.email, 1), "test") for _ in range(3)]
             blocker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
             blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
@@ -98,7 +98,7 @@ class TestGroupCommit:
             blocker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
             blocker.execute("BEGIN IMMEDIATE")
             try:
-                answers = GroupCommit(dispatcher, dispatcher.factory)([(token_request, "test")])
+                answers = GroupCommit(dispatcher)([(token_request, "test")])
             finally:
                 blocker.execute("ROLLBACK")
                 blocker.close()
