@@ -68,7 +68,11 @@ class ClientId(Base):
 
 class EwalletSession(Base, Dated):
     __tablename__ = "ewallet_sessions"
-    __table_args__ = (Index("ix_ewallet_sessions_expiration", "expiration_date"), AUTOINC)
+    __table_args__ = (
+        Index("ix_ewallet_sessions_expiration", "expiration_date"),
+        Index("ix_ewallet_sessions_peer", "peer"),
+        AUTOINC,
+    )
     id: Mapped[int] = pk()
     reference: Mapped[str] = mapped_column(String(255), default="EWallet Session")
     client_ref: Mapped[int | None] = mapped_column(ForeignKey("client_ids.id"), index=True)
@@ -76,6 +80,8 @@ class EwalletSession(Base, Dated):
     token_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
     expiration_date: Mapped[datetime] = stamp()
     had_login: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The address that requested the token: sessions that never logged in are capped per address.
+    peer: Mapped[str | None] = mapped_column(String(64))
 
 
 class StackEntry(Base):
@@ -97,7 +103,8 @@ class Account(Base, Dated):
     __table_args__ = AUTOINC
     id: Mapped[int] = pk()
     name: Mapped[str] = mapped_column(String(255))
-    #: Lower-cased name and email: uniqueness and look-ups ignore case.
+    #: SHA-256 of the NFKC case-folded name and email: uniqueness and look-ups ignore case and
+    #: Unicode compatibility forms, and a digest fits the column whatever the folding expands to.
     name_key: Mapped[str] = mapped_column(String(255), unique=True)
     email: Mapped[str] = mapped_column(String(255))
     email_key: Mapped[str] = mapped_column(String(255), unique=True)
@@ -181,7 +188,11 @@ class CreditEwallet(Base, Dated, Hideable):
 
 class CreditClock(Base, Dated, Hideable):
     __tablename__ = "credit_clocks"
-    __table_args__ = (Index("ix_credit_clocks_state", "state"), AUTOINC)
+    __table_args__ = (
+        Index("ix_credit_clocks_state", "state"),
+        Index("ix_credit_clocks_expected_stop", "timer_expected_stop"),
+        AUTOINC,
+    )
     id: Mapped[int] = pk()
     ewallet_id: Mapped[int] = mapped_column(ForeignKey("credit_ewallets.id"), index=True)
     reference: Mapped[str] = mapped_column(String(255))
@@ -202,6 +213,15 @@ class CreditClock(Base, Dated, Hideable):
     timer_active_us: Mapped[int] = mapped_column(BigInteger, default=0)
     timer_pending_us: Mapped[int] = mapped_column(BigInteger, default=0)
     timer_pending_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: While active: the instant the balance runs out (the sweep and the live clock read it).
+    timer_expected_stop: Mapped[datetime | None] = stamp(nullable=True)
+    #: Exact active time minus what was billed, in microseconds (possibly negative), carried
+    #: into the next bill so that short runs are not free.
+    timer_carry_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Every hundredth ever billed on this clock: the audit holds the time records against it.
+    billed_hundredths: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: The highest rate its minutes were ever bought at: converting back never pays more.
+    loaded_rate: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
 
 class TransferSheet(Base, Dated, Hideable):
@@ -267,6 +287,8 @@ class InvoiceRecord(Base, Dated, Hideable):
     cost: Mapped[Decimal] = mapped_column(Numeric(20, 2))
     seller: Mapped[str] = mapped_column(String(255))
     notes: Mapped[str | None] = mapped_column(Text)
+    #: The movement it invoices: the `supply` or `payment` row (one invoice per movement).
+    transfer_record_id: Mapped[int | None] = mapped_column(ForeignKey("transfer_records.id"), unique=True)
 
 
 class ConversionRecord(Base, Dated, Hideable):
@@ -328,11 +350,13 @@ class ContactRecord(Base, Dated):
 class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
     __table_args__ = (
-        UniqueConstraint("account_id", "key"),
+        UniqueConstraint("scope", "account_id", "key"),
         Index("ix_idempotency_keys_date", "create_date"),
         AUTOINC,
     )
     id: Mapped[int] = pk()
+    #: "user" or "system": an operator's key and a user's key never meet.
+    scope: Mapped[str] = mapped_column(String(8), default="user")
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     key: Mapped[str] = mapped_column(String(255))
     route: Mapped[str] = mapped_column(String(64))
