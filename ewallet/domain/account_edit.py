@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session as Db
 
 from ewallet.domain.accounts import PASSWORD_HISTORY
 from ewallet.domain.errors import EwalletError, InvalidValue
+from ewallet.domain.locks import lock_account
 from ewallet.domain.passwords import PasswordHasher, check_strength
 from ewallet.domain.validation import (
     check_email,
@@ -51,6 +52,7 @@ class EditOutcome:
 def edit_account(
     db: Db, account: Account, changes: AccountChanges, now: datetime, hasher: PasswordHasher, system_name: str
 ) -> EditOutcome:
+    account = lock_account(db, account.id)
     outcome = EditOutcome()
     current_ok: bool | None = None
 

@@ -19,6 +19,7 @@ from ewallet.domain.errors import (
     ThrottledLogin,
     TimerState,
 )
+from ewallet.domain.locks import lock_account
 from ewallet.domain.passwords import PasswordHasher, check_strength
 from ewallet.domain.tree import new_contact_list, new_ewallet
 from ewallet.domain.validation import (
@@ -184,7 +185,9 @@ def holdings(db: Db, account_id: int) -> tuple[int, int, bool]:
 
 
 def order_deletion(db: Db, account: Account, now: datetime, grace: timedelta) -> None:
-    """The deletion order: refused while anything is held; off every stack; deleted later."""
+    """The deletion order: refused while anything is held; off every stack; deleted later.
+    The account lock keeps any credits from arriving between the check and the order (§11)."""
+    account = lock_account(db, account.id)
     settle_all(db, account.id, now)
     credits, minutes, running = holdings(db, account.id)
     if running:

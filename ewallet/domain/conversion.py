@@ -9,12 +9,12 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session as Db
 
-from ewallet.domain import balances
-from ewallet.domain.errors import InvalidValue, TimerState
+from ewallet.domain.balances import MAX_BALANCE
+from ewallet.domain.errors import InsufficientClock, InsufficientCredits, InvalidValue, TimerState
 from ewallet.domain.kinds import CONVERSION
-from ewallet.domain.resources import active_clock, active_ewallet
-from ewallet.domain.timer import INACTIVE, lock_clock, settle
-from ewallet.storage.models import Account, ConversionRecord, CreditClock
+from ewallet.domain.locks import held_chain
+from ewallet.domain.timer import INACTIVE, reschedule, settle
+from ewallet.storage.models import ConversionRecord, CreditClock
 
 CREDITS2CLOCK, CLOCK2CREDITS = "credits2clock", "clock2credits"
 
@@ -63,32 +63,53 @@ def _record(
 
 
 def credits_to_clock(
-    db: Db, account: Account, credits: int, rate: Decimal, notes: str | None, now: datetime
+    db: Db, account_id: int, credits: int, rate: Decimal, notes: str | None, now: datetime
 ) -> Conversion:
     """Allowed while the timer runs: the added minutes extend the run."""
-    ewallet = active_ewallet(db, account)
-    clock = lock_clock(db, active_clock(db, account).id)
+    ewallet, clock = held_chain(db, account_id, lock_wallet=True)
     settle(db, clock, now)
     hundredths = credits * rate_hundredths(rate)
-    ewallet_credits = balances.debit_credits(db, ewallet.id, credits, now)
-    clock_hundredths = balances.credit_minutes(db, clock.id, hundredths, now)
+    if ewallet.credits < credits:
+        raise InsufficientCredits()
+    if clock.hundredths + hundredths > MAX_BALANCE:
+        raise InvalidValue("the credit clock would exceed its limit")
+    ewallet.credits -= credits
+    ewallet.write_date = now
+    clock.hundredths += hundredths
+    clock.loaded_rate = rate if clock.loaded_rate is None else max(clock.loaded_rate, rate)
+    clock.write_date = now
+    reschedule(clock)
     record = _record(db, clock, CREDITS2CLOCK, hundredths, credits, rate, notes, now)
-    return Conversion(record, ewallet_credits, clock_hundredths)
+    return Conversion(record, ewallet.credits, clock.hundredths)
+
+
+def return_rate(clock: CreditClock, rate: Decimal) -> Decimal:
+    """The rate minutes go back at: the current one, or the highest the clock was ever loaded
+    at when that is higher, so a rate change never pays back more credits than were paid."""
+    return rate if clock.loaded_rate is None else max(clock.loaded_rate, rate)
 
 
 def clock_to_credits(
-    db: Db, account: Account, hundredths: int, rate: Decimal, notes: str | None, now: datetime
+    db: Db, account_id: int, hundredths: int, rate: Decimal, notes: str | None, now: datetime
 ) -> Conversion:
-    ewallet = active_ewallet(db, account)
-    clock = lock_clock(db, active_clock(db, account).id)
+    ewallet, clock = held_chain(db, account_id, lock_wallet=True)
     settle(db, clock, now)
     if clock.state != INACTIVE:
         raise TimerState("the credit clock's timer is running")
+    rate = return_rate(clock, rate)
     per_credit = rate_hundredths(rate)
     if hundredths % per_credit:
-        raise InvalidValue("minutes must convert to a whole number of credits at the current rate")
+        raise InvalidValue(
+            f"minutes must convert to a whole number of credits at this clock's rate of {rate} minutes per credit"
+        )
     credits = hundredths // per_credit
-    clock_hundredths = balances.debit_minutes(db, clock.id, hundredths, now)
-    ewallet_credits = balances.credit_credits(db, ewallet.id, credits, now)
+    if clock.hundredths < hundredths:
+        raise InsufficientClock()
+    if ewallet.credits + credits > MAX_BALANCE:
+        raise InvalidValue("the receiving balance would exceed its limit")
+    clock.hundredths -= hundredths
+    clock.write_date = now
+    ewallet.credits += credits
+    ewallet.write_date = now
     record = _record(db, clock, CLOCK2CREDITS, hundredths, credits, rate, notes, now)
-    return Conversion(record, ewallet_credits, clock_hundredths)
+    return Conversion(record, ewallet.credits, clock.hundredths)

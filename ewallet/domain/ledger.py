@@ -15,17 +15,18 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain import balances
-from ewallet.domain.errors import InvalidValue, NotFound
+from ewallet.domain.errors import AccountPendingDeletion, InvalidValue, NotFound
 from ewallet.domain.kinds import INVOICE, TRANSFER
+from ewallet.domain.locks import share_accounts
 from ewallet.domain.validation import email_key, find_account_row, name_key
-from ewallet.storage.models import Account, CreditEwallet, InvoiceRecord, TransferRecord
+from ewallet.storage.models import CreditEwallet, InvoiceRecord, TransferRecord
 from ewallet.storage.types import UTCDateTime
 
 SUPPLY, PAYMENT, TRANSFER_TYPE, INCOMING = "supply", "payment", "transfer", "incoming"
 
 _EWALLETS = CreditEwallet.__table__
 _WALLET = select(_EWALLETS.c.id, _EWALLETS.c.active_transfer_sheet_id, _EWALLETS.c.active_invoice_sheet_id).where(
-    _EWALLETS.c.id == bindparam("id")
+    _EWALLETS.c.id == bindparam("id"), _EWALLETS.c.hidden.is_(False)
 )
 _TRANSFERS = cast(Table, TransferRecord.__table__)
 _INVOICES = cast(Table, InvoiceRecord.__table__)
@@ -68,7 +69,8 @@ class _Wallet:
     invoice_sheet: int | None
 
 
-def _wallet(db: Db, account: Account) -> _Wallet:
+def _wallet(db: Db, account: Any) -> _Wallet:
+    """The account's active ewallet, which must be visible (§11: re-checked under the lock)."""
     row = (
         db.connection().execute(_WALLET, {"id": account.active_ewallet_id}).first()
         if account.active_ewallet_id
@@ -77,6 +79,22 @@ def _wallet(db: Db, account: Account) -> _Wallet:
     if row is None:
         raise NotFound("the account has no active credit ewallet")
     return _Wallet(int(row[0]), row[1], row[2])
+
+
+def _receiver(rows: dict[int, Any], account_id: int) -> Any:
+    """A partner that can receive credits: live and not pending deletion, as seen under the lock."""
+    account = rows.get(account_id)
+    if account is None or account.anonymised or account.deletion_date is not None:
+        raise NotFound("no account with that email")
+    return account
+
+
+def _sender(rows: dict[int, Any], account_id: int) -> Any:
+    """The caller, as seen under the lock: a deletion order that won the race refuses it."""
+    account = rows.get(account_id)
+    if account is None or account.anonymised or account.deletion_date is not None:
+        raise AccountPendingDeletion()
+    return account
 
 
 def _row(
@@ -110,9 +128,12 @@ def _row(
     return record_id
 
 
-def _invoice(db: Db, wallet: _Wallet, credits: int, seller: str, invoice: Invoice, now: datetime) -> int:
+def _invoice(
+    db: Db, wallet: _Wallet, movement_id: int, credits: int, seller: str, invoice: Invoice, now: datetime
+) -> int:
     values = {
         "sheet_id": wallet.invoice_sheet,
+        "transfer_record_id": movement_id,
         "reference": INVOICE.record_reference,
         "credits": credits,
         "currency": invoice.currency,
@@ -129,39 +150,51 @@ def _invoice(db: Db, wallet: _Wallet, credits: int, seller: str, invoice: Invoic
     return invoice_id
 
 
-def supply(db: Db, buyer: Account, credits: int, invoice: Invoice, system_name: str, now: datetime) -> Movement:
+def supply(db: Db, buyer_id: int, credits: int, invoice: Invoice, system_name: str, now: datetime) -> Movement:
     """System -> buyer's active ewallet, with an invoice whose seller is the system."""
+    buyer = _sender(share_accounts(db, buyer_id), buyer_id)
     wallet = _wallet(db, buyer)
     balance = balances.credit_credits(db, wallet.id, credits, now)
     system, receiver = (system_name, None), (buyer.email, buyer.id)
-    _row(db, None, SUPPLY, system, receiver, credits, now)  # the system row takes its id first
+    source = _row(db, None, SUPPLY, system, receiver, credits, now)  # the system row takes its id first
     incoming = _row(db, wallet, INCOMING, system, receiver, credits, now)
-    invoice_id = _invoice(db, wallet, credits, system_name, invoice, now)
+    invoice_id = _invoice(db, wallet, source, credits, system_name, invoice, now)
     return Movement(record_id=incoming, balance=balance, invoice_id=invoice_id)
 
 
-def find_partner(db: Db, payer: Account, email: str, system_name: str) -> Any:
-    """The partner's account row (read only: a movement changes balances, not accounts)."""
-    if email_key(email) == email_key(payer.email):
+def find_partner(db: Db, payer_email: str, email: str, system_name: str) -> int:
+    """The partner's account id. Looked up without a lock: `move` checks it again under one."""
+    if email_key(email) == email_key(payer_email):
         raise InvalidValue("credits cannot be moved to the same account")
     partner = None if name_key(email) == name_key(system_name) else find_account_row(db, email)
     if partner is None or partner.deletion_date is not None:
         raise NotFound("no account with that email")
-    return partner
+    return int(partner.id)
+
+
+@dataclass(frozen=True)
+class Moved(Movement):
+    """A payment or transfer: also the partner as it was when the credits arrived."""
+
+    partner_email: str = ""
+    partner_name: str = ""
 
 
 def move(
     db: Db,
-    payer: Account,
-    partner: Account,
+    payer_id: int,
+    partner_id: int,
     credits: int,
     now: datetime,
     *,
     kind: str,
     invoice: Invoice | None = None,
-) -> Movement:
-    """Payer -> partner (payment or transfer). Both balance rows are updated in ascending id
-    order, so two opposite movements lock in the same order and never deadlock."""
+) -> Moved:
+    """Payer -> partner (payment or transfer). Both accounts are held (§11) and both balance
+    rows updated in ascending id order, so two opposite movements lock in the same order and
+    never deadlock."""
+    held = share_accounts(db, payer_id, partner_id)
+    payer, partner = _sender(held, payer_id), _receiver(held, partner_id)
     source_wallet, target_wallet = _wallet(db, payer), _wallet(db, partner)
     if source_wallet.id < target_wallet.id:
         balance = balances.debit_credits(db, source_wallet.id, credits, now)
@@ -172,5 +205,7 @@ def move(
     source, target = (payer.email, payer.id), (partner.email, partner.id)
     record_id = _row(db, source_wallet, kind, source, target, credits, now)
     _row(db, target_wallet, INCOMING, source, target, credits, now)
-    invoice_id = _invoice(db, source_wallet, credits, partner.name, invoice, now) if invoice is not None else None
-    return Movement(record_id=record_id, balance=balance, invoice_id=invoice_id)
+    invoice_id = None
+    if invoice is not None:
+        invoice_id = _invoice(db, source_wallet, record_id, credits, partner.name, invoice, now)
+    return Moved(record_id, balance, invoice_id, partner_email=partner.email, partner_name=partner.name)

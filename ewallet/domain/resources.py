@@ -1,6 +1,9 @@
 """new / switch / unlink of ewallets, clocks, sheets and contact lists (§6). Switching changes
 only the parent's active column; unlinking a ledger object hides it; the last visible one in its
-scope cannot go; when the active one goes, the remaining one with the highest id takes over."""
+scope cannot go; when the active one goes, the remaining one with the highest id takes over.
+
+Each of these changes the shape of what an account owns, so each starts by locking the account
+row (`locks.lock_account`) and only then reads what its rules judge (§11)."""
 
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ from sqlalchemy.orm import Session as Db
 
 from ewallet.domain.errors import InvalidValue, LastResource, NotFound, TimerState
 from ewallet.domain.kinds import SheetKind
+from ewallet.domain.locks import lock_account, lock_clock
 from ewallet.domain.ownership import owned
-from ewallet.domain.timer import INACTIVE, lock_clock, settle, settle_record
+from ewallet.domain.timer import INACTIVE, settle, settle_record
 from ewallet.domain.tree import new_clock, new_contact_list, new_ewallet, new_sheet
 from ewallet.storage.models import Account, ContactList, ContactRecord, CreditClock, CreditEwallet
 
@@ -71,12 +75,14 @@ def _touch(obj: Any, now: datetime) -> None:
 
 
 def create_ewallet(db: Db, account: Account, now: datetime, reference: str | None) -> CreditEwallet:
+    account = lock_account(db, account.id)
     ewallet = new_ewallet(db, account, now, reference)
     _touch(account, now)
     return ewallet
 
 
 def create_clock(db: Db, account: Account, now: datetime, reference: str | None) -> CreditClock:
+    account = lock_account(db, account.id)
     ewallet = active_ewallet(db, account)
     clock = new_clock(db, ewallet, now, reference)
     _touch(ewallet, now)
@@ -84,6 +90,7 @@ def create_clock(db: Db, account: Account, now: datetime, reference: str | None)
 
 
 def create_sheet(db: Db, kind: SheetKind, account: Account, now: datetime, reference: str | None) -> Any:
+    account = lock_account(db, account.id)
     parent = active_parent(db, kind, account)
     sheet = new_sheet(db, kind, parent.id, now, reference)
     _touch(parent, now)
@@ -91,6 +98,7 @@ def create_sheet(db: Db, kind: SheetKind, account: Account, now: datetime, refer
 
 
 def create_contact_list(db: Db, account: Account, now: datetime, reference: str | None) -> ContactList:
+    account = lock_account(db, account.id)
     contact_list = new_contact_list(db, account, now, reference)
     _touch(account, now)
     return contact_list
@@ -109,6 +117,7 @@ def _running(db: Db, clock: CreditClock | None, now: datetime) -> bool:
 
 
 def switch_ewallet(db: Db, account: Account, ewallet_id: int, now: datetime) -> CreditEwallet:
+    account = lock_account(db, account.id)
     ewallet = owned(db, CreditEwallet, ewallet_id, account, "credit ewallet")
     if ewallet.id != account.active_ewallet_id:
         if _running(db, active_clock(db, account), now):
@@ -119,6 +128,7 @@ def switch_ewallet(db: Db, account: Account, ewallet_id: int, now: datetime) -> 
 
 
 def switch_clock(db: Db, account: Account, clock_id: int, now: datetime) -> CreditClock:
+    account = lock_account(db, account.id)
     clock = owned(db, CreditClock, clock_id, account, "credit clock")
     ewallet = db.get(CreditEwallet, clock.ewallet_id)
     assert ewallet is not None
@@ -132,6 +142,7 @@ def switch_clock(db: Db, account: Account, clock_id: int, now: datetime) -> Cred
 
 
 def switch_sheet(db: Db, kind: SheetKind, account: Account, sheet_id: int, now: datetime) -> Any:
+    account = lock_account(db, account.id)
     sheet = owned(db, kind.sheet, sheet_id, account, f"{kind.name} sheet")
     parent = db.get(kind.parent, getattr(sheet, kind.parent_column))
     if getattr(parent, kind.active_column) != sheet.id:
@@ -141,6 +152,7 @@ def switch_sheet(db: Db, kind: SheetKind, account: Account, sheet_id: int, now: 
 
 
 def switch_contact_list(db: Db, account: Account, list_id: int, now: datetime) -> ContactList:
+    account = lock_account(db, account.id)
     contact_list = owned(db, ContactList, list_id, account, "contact list")
     if account.active_contact_list_id != contact_list.id:
         account.active_contact_list_id = contact_list.id
@@ -156,6 +168,7 @@ def _clocks_of(db: Db, ewallet_id: int) -> list[CreditClock]:
 
 
 def unlink_ewallet(db: Db, account: Account, ewallet_id: int, now: datetime) -> CreditEwallet:
+    account = lock_account(db, account.id)
     ewallet = owned(db, CreditEwallet, ewallet_id, account, "credit ewallet")
     others = _ensure_not_last(db, CreditEwallet, "account_id", account.id, "credit ewallet")
     clocks = _clocks_of(db, ewallet.id)
@@ -172,6 +185,7 @@ def unlink_ewallet(db: Db, account: Account, ewallet_id: int, now: datetime) -> 
 
 
 def unlink_clock(db: Db, account: Account, clock_id: int, now: datetime) -> CreditClock:
+    account = lock_account(db, account.id)
     clock = owned(db, CreditClock, clock_id, account, "credit clock")
     others = _ensure_not_last(db, CreditClock, "ewallet_id", clock.ewallet_id, "credit clock")
     if _running(db, clock, now):
@@ -189,6 +203,7 @@ def unlink_clock(db: Db, account: Account, clock_id: int, now: datetime) -> Cred
 
 
 def unlink_sheet(db: Db, kind: SheetKind, account: Account, sheet_id: int, now: datetime) -> Any:
+    account = lock_account(db, account.id)
     sheet = owned(db, kind.sheet, sheet_id, account, f"{kind.name} sheet")
     parent_id = getattr(sheet, kind.parent_column)
     others = _ensure_not_last(db, kind.sheet, kind.parent_column, parent_id, f"{kind.name} sheet")
@@ -208,6 +223,7 @@ def unlink_sheet(db: Db, kind: SheetKind, account: Account, sheet_id: int, now: 
 
 
 def unlink_record(db: Db, kind: SheetKind, account: Account, record_id: int, now: datetime) -> Any:
+    account = lock_account(db, account.id)
     record = owned(db, kind.record, record_id, account, f"{kind.name} record")
     if kind.name == "time":
         settle_record(db, record, now)
@@ -221,6 +237,7 @@ def unlink_record(db: Db, kind: SheetKind, account: Account, record_id: int, now
 
 
 def unlink_contact_list(db: Db, account: Account, list_id: int, now: datetime) -> ContactList:
+    account = lock_account(db, account.id)
     contact_list = owned(db, ContactList, list_id, account, "contact list")
     others = _ensure_not_last(db, ContactList, "account_id", account.id, "contact list")
     if account.active_contact_list_id == contact_list.id:
@@ -233,6 +250,7 @@ def unlink_contact_list(db: Db, account: Account, list_id: int, now: datetime) -
 
 
 def unlink_contact_record(db: Db, account: Account, record_id: int, now: datetime) -> ContactRecord:
+    account = lock_account(db, account.id)
     record = owned(db, ContactRecord, record_id, account, "contact record")
     contact_list = db.get(ContactList, record.list_id)
     _touch(contact_list, now)
@@ -242,6 +260,7 @@ def unlink_contact_record(db: Db, account: Account, record_id: int, now: datetim
 
 
 def new_contact_record(db: Db, account: Account, list_id: int | None, now: datetime, **values: Any) -> ContactRecord:
+    account = lock_account(db, account.id)
     if list_id is None:
         list_id = account.active_contact_list_id
         if list_id is None:

@@ -1,7 +1,9 @@
 """The credit clock timer (§7): inactive -> start -> active -> pause -> pending -> resume ->
 active -> stop -> inactive (stop also from pending). State and UTC instants are written at every
 transition, so any process can settle or stop a timer another one started. Only active time is
-billed: minutes = active seconds / 60, rounded half-up to 0.01, capped at the balance."""
+billed: minutes = active seconds / 60, rounded half-up to 0.01, capped at the balance; what the
+rounding left over is carried on the clock into its next bill (§11), so that short runs are not
+free and the total billed follows the total active time."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session as Db
 
 from ewallet.domain.errors import InsufficientClock, TimerState
 from ewallet.domain.kinds import TIME
+from ewallet.domain.locks import lock_clock
 from ewallet.domain.units import round_half_up_hundredths
 from ewallet.storage.models import CreditClock, TimeRecord
 
@@ -38,18 +41,18 @@ class Stopped:
     pending: int
 
 
-def lock_clock(db: Db, clock_id: int) -> CreditClock:
-    """The clock, row-locked for a read-then-write and refreshed from the database."""
-    query = select(CreditClock).where(CreditClock.id == clock_id).with_for_update()
-    return db.scalars(query.execution_options(populate_existing=True)).one()
-
-
 def _exhaustion(clock: CreditClock) -> datetime | None:
-    """The instant active time reaches the balance, while the timer is active."""
+    """The instant billable time (active time plus the carry) reaches the balance, while the
+    timer is active."""
     if clock.state != ACTIVE or clock.timer_segment_start is None:
         return None
-    remaining = clock.hundredths * MICROS_PER_HUNDREDTH - clock.timer_active_us
+    remaining = clock.hundredths * MICROS_PER_HUNDREDTH - clock.timer_active_us - clock.timer_carry_us
     return clock.timer_segment_start + timedelta(microseconds=max(remaining, 0))
+
+
+def reschedule(clock: CreditClock) -> None:
+    """Keep the stored expected stop (what the sweep looks up by index) in step with the clock."""
+    clock.timer_expected_stop = _exhaustion(clock)
 
 
 def settle(db: Db, clock: CreditClock, now: datetime) -> Stopped | None:
@@ -103,6 +106,7 @@ def start(db: Db, clock: CreditClock, now: datetime) -> TimeRecord:
     clock.timer_pending_us = 0
     clock.timer_pending_count = 0
     clock.write_date = now
+    reschedule(clock)
     db.flush()
     return record
 
@@ -116,6 +120,7 @@ def pause(db: Db, clock: CreditClock, now: datetime) -> None:
     clock.timer_pending_count += 1
     clock.state = PENDING
     clock.write_date = now
+    reschedule(clock)
     db.flush()
 
 
@@ -130,6 +135,7 @@ def resume(db: Db, clock: CreditClock, now: datetime) -> datetime:
     clock.timer_paused_at = None
     clock.state = ACTIVE
     clock.write_date = now
+    reschedule(clock)
     db.flush()
     return paused_at
 
@@ -147,7 +153,11 @@ def _finish(db: Db, clock: CreditClock, at: datetime, *, exhausted: bool) -> Sto
         active_us += micros(at - clock.timer_segment_start)
     elif clock.state == PENDING and clock.timer_paused_at is not None:
         pending_us += micros(at - clock.timer_paused_at)
-    spent = clock.hundredths if exhausted else min(hundredths_of_micros(active_us), clock.hundredths)
+    exact = active_us + clock.timer_carry_us
+    billed = hundredths_of_micros(max(exact, 0))
+    spent = clock.hundredths if exhausted else min(billed, clock.hundredths)
+    # Exhausting the balance settles the account with the clock: nothing is carried past it.
+    clock.timer_carry_us = 0 if spent == clock.hundredths else exact - spent * MICROS_PER_HUNDREDTH
     pending = hundredths_of_micros(pending_us)
     record = db.get(TimeRecord, clock.timer_record_id)
     assert record is not None, "a running timer always has its time record"
@@ -158,10 +168,12 @@ def _finish(db: Db, clock: CreditClock, at: datetime, *, exhausted: bool) -> Sto
     record.write_date = at
     _touch_sheet(db, record.sheet_id, at)
     clock.hundredths -= spent
+    clock.billed_hundredths += spent
     clock.state = INACTIVE
     clock.timer_record_id = None
     clock.timer_segment_start = None
     clock.timer_paused_at = None
+    clock.timer_expected_stop = None
     clock.write_date = at
     db.flush()
     return Stopped(record=record, spent=spent, pending=pending)
@@ -177,13 +189,24 @@ def _touch_sheet(db: Db, sheet_id: int, now: datetime) -> None:
         sheet.write_date = now
 
 
-def sweep(db: Db, now: datetime, limit: int = 500) -> int:
-    """Settle every active timer whose balance ran out (claimed with SKIP LOCKED)."""
-    clocks = db.scalars(
-        select(CreditClock)
-        .where(CreditClock.state == ACTIVE)
-        .order_by(CreditClock.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    return sum(1 for clock in clocks if settle(db, clock, now) is not None)
+def sweep(db: Db, now: datetime, batch: int = 500) -> int:
+    """Settle every active timer whose balance ran out, found by their expected stop (claimed
+    with SKIP LOCKED, so two processes' sweeps share the work), however many there are."""
+    settled, after = 0, 0
+    while True:
+        clocks = db.scalars(
+            select(CreditClock)
+            .where(
+                CreditClock.state == ACTIVE,
+                CreditClock.timer_expected_stop <= now,
+                CreditClock.id > after,
+            )
+            .order_by(CreditClock.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        ).all()
+        settled += sum(1 for clock in clocks if settle(db, clock, now) is not None)
+        if len(clocks) < batch:
+            return settled
+        after = clocks[-1].id

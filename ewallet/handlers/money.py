@@ -64,25 +64,25 @@ def supply(params: SupplyParams, ctx: Context) -> Supplied:
     if not ctx.settings.user_supply:
         raise Forbidden("credits are supplied by the operator on this server")
     _check_supply(params.credits, ctx)
-    movement = ledger.supply(ctx.db, ctx.user, params.credits, _invoice(params), ctx.settings.system_name, ctx.now)
+    movement = ledger.supply(ctx.db, ctx.user.id, params.credits, _invoice(params), ctx.settings.system_name, ctx.now)
     return _supplied(movement, params.credits)
 
 
 def system_supply(params: SystemSupplyParams, ctx: Context) -> Supplied:
     _check_supply(params.credits, ctx)
     account = _target_account(params, ctx)
-    movement = ledger.supply(ctx.db, account, params.credits, _invoice(params), ctx.settings.system_name, ctx.now)
+    movement = ledger.supply(ctx.db, account.id, params.credits, _invoice(params), ctx.settings.system_name, ctx.now)
     return _supplied(movement, params.credits)
 
 
 def pay(params: PayParams, ctx: Context) -> Paid:
-    partner = ledger.find_partner(ctx.db, ctx.user, params.pay, ctx.settings.system_name)
+    partner = ledger.find_partner(ctx.db, ctx.user.email, params.pay, ctx.settings.system_name)
     movement = ledger.move(
-        ctx.db, ctx.user, partner, params.credits, ctx.now, kind=ledger.PAYMENT, invoice=_invoice(params)
+        ctx.db, ctx.user.id, partner, params.credits, ctx.now, kind=ledger.PAYMENT, invoice=_invoice(params)
     )
     assert movement.invoice_id is not None
     return Paid(
-        paid_to=partner.email,
+        paid_to=movement.partner_email,
         ewallet_credits=movement.balance,
         spent_credits=params.credits,
         transfer_record=movement.record_id,
@@ -91,10 +91,10 @@ def pay(params: PayParams, ctx: Context) -> Paid:
 
 
 def transfer(params: TransferParams, ctx: Context) -> Transferred:
-    partner = ledger.find_partner(ctx.db, ctx.user, params.transfer_to, ctx.settings.system_name)
-    movement = ledger.move(ctx.db, ctx.user, partner, params.credits, ctx.now, kind=ledger.TRANSFER_TYPE)
+    partner = ledger.find_partner(ctx.db, ctx.user.email, params.transfer_to, ctx.settings.system_name)
+    movement = ledger.move(ctx.db, ctx.user.id, partner, params.credits, ctx.now, kind=ledger.TRANSFER_TYPE)
     return Transferred(
-        transferred_to=partner.email,
+        transferred_to=movement.partner_email,
         ewallet_credits=movement.balance,
         transferred_credits=params.credits,
         transfer_record=movement.record_id,
@@ -103,7 +103,7 @@ def transfer(params: TransferParams, ctx: Context) -> Transferred:
 
 def credits_to_clock(params: CreditsToClockParams, ctx: Context) -> ConvertedToClock:
     done = conversion.credits_to_clock(
-        ctx.db, ctx.user, params.credits, ctx.settings.conversion_rate, params.notes, ctx.now
+        ctx.db, ctx.user.id, params.credits, ctx.settings.conversion_rate, params.notes, ctx.now
     )
     return ConvertedToClock(
         conversion_record=done.record.id,
@@ -115,7 +115,7 @@ def credits_to_clock(params: CreditsToClockParams, ctx: Context) -> ConvertedToC
 
 def clock_to_credits(params: ClockToCreditsParams, ctx: Context) -> ConvertedToCredits:
     done = conversion.clock_to_credits(
-        ctx.db, ctx.user, params.minutes, ctx.settings.conversion_rate, params.notes, ctx.now
+        ctx.db, ctx.user.id, params.minutes, ctx.settings.conversion_rate, params.notes, ctx.now
     )
     return ConvertedToCredits(
         conversion_record=done.record.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ewallet.context import Context
 from ewallet.domain import timer
 from ewallet.domain.kinds import TIME
-from ewallet.domain.resources import active_clock
+from ewallet.domain.locks import held_chain
 from ewallet.domain.units import minutes_of
 from ewallet.domain.views import record_data
 from ewallet.routes import Access, client_route
@@ -16,7 +16,8 @@ from ewallet.storage.models import CreditClock
 
 
 def _clock(ctx: Context) -> CreditClock:
-    return timer.lock_clock(ctx.db, active_clock(ctx.db, ctx.user).id)
+    _, clock = held_chain(ctx.db, ctx.user.id, lock_wallet=False)
+    return clock
 
 
 def start(_: NoParams, ctx: Context) -> TimerStarted:

@@ -1,0 +1,90 @@
+"""The lock discipline (PROTOCOL §11): which rows an instruction locks before it judges a rule.
+
+A rule that reads one object and changes another (unlink only while empty, the last resource,
+active objects are visible, nothing paid into an account pending deletion, a timer runs only on
+the active clock) holds under concurrency because both sides of every such race lock the same
+row first: the **account row** guards the shape of everything the account owns.
+
+- Instructions that change the shape (new, switch, unlink, the deletion order, the cleaner,
+  account edits) take the account row `FOR UPDATE`: one at a time per account.
+- Instructions that change balances or timer state (supply, pay, transfer, convert, the timer)
+  take it `FOR KEY SHARE` — on the receiving account too, and on both accounts of a movement in
+  ascending id order. They run beside each other, never beside a shape change, and re-read the
+  active chain and the deletion order after the lock.
+- Below the account, rows are locked parent before child (ewallet, clock, sheet, record) and
+  among equals in ascending id order. Holding a clock lock (the timer sweep, settling a run-out
+  timer on a view) never waits for an ewallet or account lock, so no cycle can form.
+
+On SQLite every write transaction already holds the single writer lock (BEGIN IMMEDIATE) and the
+clauses below render as nothing: the same code is correct there with any number of processes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session as Db
+
+from ewallet.domain.errors import AccountPendingDeletion, NotFound
+from ewallet.storage.models import Account, CreditClock, CreditEwallet
+
+_ACCOUNTS = Account.__table__
+_SHARED_ACCOUNT = select(_ACCOUNTS).where(_ACCOUNTS.c.id == bindparam("id")).with_for_update(read=True, key_share=True)
+
+
+def lock_account(db: Db, account_id: int) -> Account:
+    """The account, locked against every other change of its shape and balances, and reloaded
+    (what the instruction read before the lock may be stale)."""
+    query = select(Account).where(Account.id == account_id).with_for_update()
+    return db.scalars(query.execution_options(populate_existing=True)).one()
+
+
+def share_accounts(db: Db, *account_ids: int) -> dict[int, Any]:
+    """The accounts as fresh rows, each held `FOR KEY SHARE` (ascending id order): no shape
+    change or deletion order of theirs can commit until this transaction ends."""
+    connection = db.connection()
+    rows = {}
+    for account_id in sorted(set(account_ids)):
+        row = connection.execute(_SHARED_ACCOUNT, {"id": account_id}).first()
+        if row is not None:
+            rows[account_id] = row
+    return rows
+
+
+def lock_ewallet(db: Db, ewallet_id: int | None) -> CreditEwallet | None:
+    """A visible ewallet, row-locked for a read-then-write and reloaded; None when hidden."""
+    if ewallet_id is None:
+        return None
+    query = select(CreditEwallet).where(CreditEwallet.id == ewallet_id, CreditEwallet.hidden.is_(False))
+    # NO KEY UPDATE: ledger rows that name this ewallet (their foreign key takes KEY SHARE)
+    # can still be written beside it.
+    query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+    return db.scalars(query).first()
+
+
+def lock_clock(db: Db, clock_id: int) -> CreditClock:
+    """The clock, row-locked for a read-then-write and reloaded."""
+    query = select(CreditClock).where(CreditClock.id == clock_id).with_for_update(key_share=True)
+    return db.scalars(query.execution_options(populate_existing=True)).one()
+
+
+def held_chain(db: Db, account_id: int, *, lock_wallet: bool) -> tuple[CreditEwallet, CreditClock]:
+    """For a balance or timer change: the account held, then its active ewallet (locked when
+    its credits change) and that ewallet's active clock locked, both visible. Under the held
+    account no switch or unlink can move the chain until this transaction ends."""
+    account = share_accounts(db, account_id).get(account_id)
+    if account is None or account.anonymised or account.deletion_date is not None:
+        raise AccountPendingDeletion()
+    if lock_wallet:
+        ewallet = lock_ewallet(db, account.active_ewallet_id)
+    else:
+        query = select(CreditEwallet).where(
+            CreditEwallet.id == account.active_ewallet_id, CreditEwallet.hidden.is_(False)
+        )
+        ewallet = db.scalars(query.execution_options(populate_existing=True)).first()
+    if ewallet is None:
+        raise NotFound("the account has no active credit ewallet")
+    clock = lock_clock(db, ewallet.active_clock_id) if ewallet.active_clock_id else None
+    if clock is None or clock.hidden:
+        raise NotFound("the active ewallet has no active credit clock")
+    return ewallet, clock
