@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -28,17 +29,28 @@ def check_user_name(name: str) -> str:
     return name
 
 
+def folded(text: str) -> str:
+    """NFKC case folding: full-width, upper-case and plain spellings fold to one text."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+def identity_key(text: str) -> str:
+    """What uniqueness and look-ups compare: a digest of the folded text. Folding can make a
+    text longer (`ß` -> `ss`, `ﷺ` -> 18 characters); the digest fits the column whatever it is."""
+    return hashlib.sha256(folded(text).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def email_key(email: str) -> str:
-    return email.casefold()
+    return identity_key(email)
 
 
 def name_key(name: str) -> str:
-    return name.casefold()
+    return identity_key(name)
 
 
 def reserved_email_key(email: str) -> str:
     """What an anonymised account keeps: the email stays reserved without being stored."""
-    return "reserved:" + hashlib.sha256(email_key(email).encode()).hexdigest()
+    return "reserved:" + hashlib.sha256(folded(email).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def ensure_email_free(db: Db, email: str, system_name: str, except_id: int | None = None) -> None:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ewallet.domain.errors import EwalletError, InvalidValue, MissingField
+from ewallet.domain.validation import folded
 
 
 class Params(BaseModel):
@@ -23,11 +24,11 @@ class Params(BaseModel):
 
     def canonical(self) -> dict[str, Any]:
         """The parameters as an idempotency record compares them: defaults filled in, emails
-        case-folded, the key itself left out."""
+        folded as account look-ups fold them, the key itself left out."""
         data = self.model_dump(mode="json", exclude={"idempotency_key"})
         for name in self.email_fields:
             if isinstance(data.get(name), str):
-                data[name] = data[name].casefold()
+                data[name] = folded(data[name])
         return data
 
 
