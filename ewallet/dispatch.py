@@ -165,13 +165,14 @@ class Dispatcher:
             return self._answer(route.handler(params, ctx))
         # Replay or run-and-remember, inside this instruction's own transaction.
         owner = route.idempotency_owner(params, ctx)
+        scope = idempotency.SYSTEM if route.access is Access.SYSTEM else idempotency.USER
         canonical = params.canonical()
         keep = timedelta(hours=self.services.settings.idempotency_hours)
-        stored = idempotency.replay(ctx.db, owner, key, route.name, canonical, ctx.now, keep)
+        stored = idempotency.replay(ctx.db, scope, owner, key, route.name, canonical, ctx.now, keep)
         if stored is not None:
             return stored
         answer = self._answer(route.handler(params, ctx))
-        idempotency.remember(ctx.db, owner, key, route.name, canonical, answer, ctx.now)
+        idempotency.remember(ctx.db, scope, owner, key, route.name, canonical, answer, ctx.now)
         return answer
 
     def _answer(self, reply: Reply) -> dict[str, Any]:

@@ -21,12 +21,25 @@ def canonical(params: dict[str, Any]) -> str:
     return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+#: Key namespaces (§11): an operator's key never blocks a user's, nor the other way round.
+USER, SYSTEM = "user", "system"
+
+
 def replay(
-    db: Db, account_id: int, key: str, route: str, params: dict[str, Any], now: datetime, keep: timedelta
+    db: Db,
+    scope: str,
+    account_id: int,
+    key: str,
+    route: str,
+    params: dict[str, Any],
+    now: datetime,
+    keep: timedelta,
 ) -> dict[str, Any] | None:
     """The stored response for this exact request, None when the key is new (or expired)."""
     row = db.scalars(
-        select(IdempotencyKey).where(IdempotencyKey.account_id == account_id, IdempotencyKey.key == key)
+        select(IdempotencyKey).where(
+            IdempotencyKey.scope == scope, IdempotencyKey.account_id == account_id, IdempotencyKey.key == key
+        )
     ).first()
     if row is None:
         return None
@@ -41,10 +54,18 @@ def replay(
 
 
 def remember(
-    db: Db, account_id: int, key: str, route: str, params: dict[str, Any], response: dict[str, Any], now: datetime
+    db: Db,
+    scope: str,
+    account_id: int,
+    key: str,
+    route: str,
+    params: dict[str, Any],
+    response: dict[str, Any],
+    now: datetime,
 ) -> None:
     db.add(
         IdempotencyKey(
+            scope=scope,
             account_id=account_id,
             key=key,
             route=route,

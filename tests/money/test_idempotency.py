@@ -113,8 +113,31 @@ class TestConflictingReuse:
         first = ok(await calls.system_supply(operator, alice.email, 9, idempotency_key="pay-123"), *SUPPLIED)
         assert await calls.system_supply(operator, alice.email, 9, idempotency_key="pay-123") == first
         refused(await calls.system_supply(operator, alice.email, 10, idempotency_key="pay-123"), "conflict")
-        refused(await calls.supply(alice, 9, idempotency_key="pay-123"), "conflict")
         assert await calls.credits(alice) == 9
+
+
+class TestKeyNamespaces:
+    """§11: an operator's keys and a user's keys live apart, on both backends."""
+
+    async def test_a_users_key_never_blocks_the_operators_supply(self, any_server: Running) -> None:
+        alice = await any_server.user()
+        operator = await any_server.client()
+        mine = ok(await calls.supply(alice, 5, idempotency_key="invoice-42"), *SUPPLIED)
+        theirs = ok(await calls.system_supply(operator, alice.email, 9, idempotency_key="invoice-42"), *SUPPLIED)
+        assert theirs["transfer_record"] != mine["transfer_record"]
+        assert await calls.credits(alice) == 14
+        # Each key still replays in its own namespace.
+        assert await calls.supply(alice, 5, idempotency_key="invoice-42") == mine
+        assert await calls.system_supply(operator, alice.email, 9, idempotency_key="invoice-42") == theirs
+        assert await calls.credits(alice) == 14
+
+    async def test_the_operators_key_never_blocks_a_users_supply(self, any_server: Running) -> None:
+        alice = await any_server.user()
+        operator = await any_server.client()
+        ok(await calls.system_supply(operator, alice.email, 9, idempotency_key="pay-123"), *SUPPLIED)
+        ok(await calls.supply(alice, 9, idempotency_key="pay-123"), *SUPPLIED)
+        refused(await calls.supply(alice, 10, idempotency_key="pay-123"), "conflict")
+        assert await calls.credits(alice) == 18
 
 
 class TestFailuresAreNotStored:
