@@ -45,9 +45,14 @@ def parse_timestamp(text: str, zone: tzinfo) -> datetime:
         raise ValueError("not in the format DD-MM-YYYY HH:MM:SS")
     naive = datetime.strptime(text, WIRE_FORMAT)
     local = naive.replace(tzinfo=zone, fold=0)
-    if not dateutil_tz.datetime_exists(local):
-        raise ValueError("that local time does not exist in the configured time zone")
-    return local.astimezone(UTC)
+    try:
+        if not dateutil_tz.datetime_exists(local):
+            raise ValueError("that local time does not exist in the configured time zone")
+        return local.astimezone(UTC)
+    except OverflowError:
+        # Within a day of year 1 or 9999 the zone's offset leaves datetime's range: the
+        # instant is before or after every instant the server can store, so take the bound.
+        return (datetime.min if naive.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 def _parse_input_timestamp(value: object, info: ValidationInfo) -> datetime:
