@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.instructions.expect import call, ok, refused
+from tests.money.books import tamper
 from tests.support import PASSWORD, LineClient, Running, new_account
 
 DAY = 86400.0
@@ -151,3 +152,51 @@ class TestAccountCleaner:
         client = await any_server.client()
         answer = await client.call(controller="system", action="cleanup", cleanup="accounts", system_key="x" * 40)
         refused(answer, "system_key_required")
+
+
+class TestCleanerCannotBeBlocked:
+    """§11: the anonymised name cannot be registered first, and one account that cannot be
+    cleaned never blocks the others (before: `conflict` on every run, for good)."""
+
+    async def test_cleans_an_account_whose_old_placeholder_name_was_registered_first(
+        self, any_server: Running
+    ) -> None:
+        alice = await any_server.user("alice")
+        alice_id = ok(await call(alice, "view=account"), "account", "account_data")["account_data"]["id"]
+        ok(await call(alice, "unlink=account"), "account")
+        squatter = await any_server.session()
+        await new_account(squatter, name=f"deleted-account-{alice_id}", user_email="squat@example.com")
+        refused(
+            await call(
+                squatter,
+                "new=account",
+                user_name=f"@deleted-account-{alice_id}",
+                user_pass=PASSWORD,
+                user_email="squat2@example.com",
+            ),
+            "invalid_value",
+        )
+        any_server.clock.advance(31 * DAY)
+        system = await any_server.client()
+        assert await cleanup(system) == 1
+        assert await cleanup(system) == 0
+        probe = await any_server.session()
+        ok(await login(probe, user_name=f"deleted-account-{alice_id}"), "account", "session_data")
+
+    async def test_cleans_the_others_when_one_account_cannot_be_cleaned(self, any_server: Running) -> None:
+        doomed = [await any_server.user(name) for name in ("first", "second", "third")]
+        views = [await call(client, "view=credit, credit=ewallet") for client in doomed]
+        wallets = [ok(view, "ewallet", "ewallet_data")["ewallet"] for view in views]
+        for client in doomed:
+            ok(await call(client, "unlink=account"), "account")
+        # Damage: credits that arrived on the second account after its deletion order. Hiding
+        # them would lose them, so the cleaner must pass that account over, not fail the run.
+        tamper(any_server.app.engine, "UPDATE credit_ewallets SET credits = 5 WHERE id = :id", id=wallets[1])
+        any_server.clock.advance(31 * DAY)
+        system = await any_server.client()
+        assert await cleanup(system) == 2
+        assert await cleanup(system) == 0
+        probe = await any_server.session()
+        refused(await login(probe, user_name="second"), "account_pending_deletion")
+        for name in ("first", "third"):
+            refused(await login(probe, user_name=name), "invalid_credentials")

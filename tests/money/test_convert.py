@@ -191,3 +191,54 @@ class TestConversionRates:
         async with changes_nothing(rated, alice):
             refused(await calls.to_clock(alice, 2), "insufficient_credits")
             refused(await calls.to_credits(alice, float(rate_of(rated) * 2)), "insufficient_clock")
+
+
+class TestRateChangesMintNothing:
+    """§11: clock2credits never returns more credits than were paid for the minutes converted
+    back, whatever rate changes happened in between. The rule chosen: minutes go back at the
+    current rate or at the highest rate the clock was ever loaded at, whichever pays fewer
+    credits. Before: 100 credits -> clock at 1.00, rate lowered to 0.50, back: 200 credits."""
+
+    async def test_a_lower_rate_after_a_restart_pays_back_what_was_paid(
+        self, database_url: str, clock: ManualClock
+    ) -> None:
+        async with running_server(database_url, clock) as before:
+            alice = await calls.funded(before, 100)
+            ok(await calls.to_clock(alice, 100), *TO_CLOCK)
+            session = (alice.client_id, alice.session_token)
+        async with running_server(database_url, clock, conversion_rate=Decimal("0.50")) as after:
+            again = await after.client()
+            again.client_id, again.session_token = session
+            back = ok(await calls.to_credits(again, 100.0), *TO_CREDITS)
+            assert (back["ewallet_credits"], back["credit_clock"]) == (100, 0.0)
+            assert await calls.credits(again) == 100
+            assert_clean(after)
+
+    async def test_a_higher_rate_pays_back_at_the_higher_rate(self, database_url: str, clock: ManualClock) -> None:
+        async with running_server(database_url, clock) as before:
+            alice = await calls.funded(before, 10)
+            ok(await calls.to_clock(alice, 10), *TO_CLOCK)
+            session = (alice.client_id, alice.session_token)
+        async with running_server(database_url, clock, conversion_rate=Decimal("2.00")) as after:
+            again = await after.client()
+            again.client_id, again.session_token = session
+            refused(await calls.to_credits(again, 3.0), "invalid_value")  # 1.5 credits
+            back = ok(await calls.to_credits(again, 10.0), *TO_CREDITS)
+            assert (back["ewallet_credits"], back["credit_clock"]) == (5, 0.0)
+            assert_clean(after)
+
+    async def test_minutes_loaded_at_two_rates_go_back_at_the_higher(
+        self, sqlite_url: str, clock: ManualClock
+    ) -> None:
+        async with running_server(sqlite_url, clock, conversion_rate=Decimal("2.00")) as first:
+            alice = await calls.funded(first, 20)
+            ok(await calls.to_clock(alice, 5), *TO_CLOCK)  # 10 minutes for 5 credits
+            session = (alice.client_id, alice.session_token)
+        async with running_server(sqlite_url, clock, conversion_rate=Decimal("1.00")) as second:
+            again = await second.client()
+            again.client_id, again.session_token = session
+            ok(await calls.to_clock(again, 10), *TO_CLOCK)  # 10 minutes for 10 credits
+            back = ok(await calls.to_credits(again, 20.0), *TO_CREDITS)
+            # 15 credits were paid for the 20 minutes; at 2.00 they give back 10, never more.
+            assert back["ewallet_credits"] == 5 + 10
+            assert_clean(second)

@@ -150,6 +150,11 @@ class TestSupply:
         async with changes_nothing(server, alice):
             refused(await alice.call(action="supply", supply="credits"), "missing_field")
 
+    async def test_trims_the_currency(self, server: Running) -> None:
+        alice = await server.user()
+        answer = ok(await calls.supply(alice, 5, currency=" EUR\t"), *SUPPLIED)
+        assert (await calls.record(alice, "invoice", answer["invoice_record"]))["currency"] == "EUR"
+
     async def test_refuses_a_currency_that_is_not_three_capital_letters(self, server: Running) -> None:
         alice = await calls.funded(server, 5)
         async with changes_nothing(server, alice):

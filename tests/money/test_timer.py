@@ -9,8 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
 
 from ewallet.clock import ManualClock
+from ewallet.storage.models import CreditClock
 from tests.money import calls
 from tests.money.books import assert_clean, books, changes_nothing
 from tests.money.calls import SUPPLIED, TO_CLOCK, is_id, ok, refused, wire_time
@@ -439,3 +441,105 @@ class TestAcrossProcesses:
             assert ok(await calls.timer(elsewhere, "stop"), *STOPPED)["minutes_spent"] == 2.0
             refused(await calls.timer(alice, "stop"), "timer_state")
             assert await calls.minutes(alice) == 8.0
+
+
+class TestBillingCarry:
+    """§11: each stop bills its minutes rounded half-up, and carries the difference between the
+    exact active time and the bill into the next one (before: short runs were free)."""
+
+    async def test_many_short_runs_are_billed_what_they_add_up_to(self, any_server: Running) -> None:
+        alice, clock = await with_minutes(any_server, 10), any_server.clock
+        billed = 0.0
+        for _ in range(23):
+            ok(await calls.timer(alice, "start"), *STARTED)
+            clock.advance(0.25)
+            billed += ok(await calls.timer(alice, "stop"), *STOPPED)["minutes_spent"]
+        exact = 23 * 0.25 / 60  # 0.0958... minutes
+        assert abs(billed - exact) <= 0.005 + 1e-9, billed
+        assert round(billed, 2) == 0.1
+        assert await calls.minutes(alice) == round(10 - billed, 2)
+        assert_clean(any_server)
+
+    async def test_an_over_billed_run_is_given_back_on_the_next(self, any_server: Running) -> None:
+        alice, clock = await with_minutes(any_server, 10), any_server.clock
+        ok(await calls.timer(alice, "start"), *STARTED)
+        clock.advance(0.4)  # 0.00667 minutes: billed 0.01, 0.2 s too much
+        assert ok(await calls.timer(alice, "stop"), *STOPPED)["minutes_spent"] == 0.01
+        ok(await calls.timer(alice, "start"), *STARTED)
+        clock.advance(0.5)  # 0.5 s less the 0.2 s already paid is 0.3 s: 0.005 minutes, rounds up
+        assert ok(await calls.timer(alice, "stop"), *STOPPED)["minutes_spent"] == 0.01
+        ok(await calls.timer(alice, "start"), *STARTED)
+        clock.advance(0.1)  # 0.1 s less the 0.3 s over-billed: nothing
+        assert ok(await calls.timer(alice, "stop"), *STOPPED)["minutes_spent"] == 0.0
+
+    async def test_the_billed_total_follows_active_time_across_pauses(self, any_server: Running) -> None:
+        alice, clock = await with_minutes(any_server, 10), any_server.clock
+        billed = 0.0
+        for _ in range(10):
+            ok(await calls.timer(alice, "start"), *STARTED)
+            clock.advance(0.2)
+            ok(await calls.timer(alice, "pause"), *PAUSED)
+            clock.advance(30)
+            ok(await calls.timer(alice, "resume"), *RESUMED)
+            clock.advance(0.2)
+            billed += ok(await calls.timer(alice, "stop"), *STOPPED)["minutes_spent"]
+        assert abs(billed - 10 * 0.4 / 60) <= 0.005 + 1e-9, billed
+
+    async def test_running_the_balance_out_carries_nothing_over(self, any_server: Running) -> None:
+        alice, clock = await with_minutes(any_server, 1), any_server.clock
+        ok(await calls.timer(alice, "start"), *STARTED)
+        clock.advance(0.25)  # carries 0.25 s
+        assert ok(await calls.timer(alice, "stop"), *STOPPED)["minutes_spent"] == 0.0
+        ok(await calls.timer(alice, "start"), *STARTED)
+        clock.advance(120)  # runs out: the whole minute is billed, the carry is settled with it
+        assert (await calls.clock(alice))["clock_state"] == "inactive"
+        ok(await calls.supply(alice, 1), *SUPPLIED)
+        ok(await calls.to_clock(alice, 1), *TO_CLOCK)
+        ok(await calls.timer(alice, "start"), *STARTED)
+        clock.advance(0.25)
+        assert ok(await calls.timer(alice, "stop"), *STOPPED)["minutes_spent"] == 0.0
+        ok(await calls.timer(alice, "start"), *STARTED)
+        clock.advance(0.2)  # 0.45 s in all since the run-out: 0.0075 minutes, billed 0.01
+        assert ok(await calls.timer(alice, "stop"), *STOPPED)["minutes_spent"] == 0.01
+        assert_clean(any_server)
+
+
+class TestSweepReachesEveryDueTimer:
+    async def test_settles_a_due_timer_behind_more_than_500_running_ones(
+        self, database_url: str, clock: ManualClock
+    ) -> None:
+        """Before: the sweep looked only at the 500 lowest-id active clocks, so a due timer
+        behind them stayed active at zero for good."""
+        async with running_server(database_url, clock) as running:
+            crowd = await with_minutes(running, 100)
+            ewallet = (await calls.clock(crowd))["ewallet"]
+            now = clock.now()
+            # 500 running timers with hours left, at lower ids than the one that runs out.
+            with running.app.engine.begin() as conn:
+                conn.execute(
+                    insert(CreditClock.__table__),
+                    [
+                        {
+                            "ewallet_id": ewallet,
+                            "reference": "Crowd",
+                            "hundredths": 10**8,
+                            "state": "active",
+                            "timer_started": now,
+                            "timer_segment_start": now,
+                            "timer_active_us": 0,
+                            "timer_pending_us": 0,
+                            "timer_pending_count": 0,
+                            "hidden": False,
+                            "create_date": now,
+                            "write_date": now,
+                        }
+                        for _ in range(500)
+                    ],
+                )
+            alice = await with_minutes(running, 1)
+            clock_id = (await calls.clock(alice))["id"]
+            ok(await calls.timer(alice, "start"), *STARTED)
+            clock.advance(90)
+            sweep = next(job for job in running.app.maintenance.jobs if job.name == "timer sweep")
+            running.app.maintenance.run_once(sweep)
+            assert books(running).clocks[clock_id] == (0, "inactive")

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from ewallet.schemas.values import format_timestamp
 from tests.probes import counts, line, session_id_of, system_line
-from tests.support import LineClient, Running
+from tests.support import LineClient, Running, running_server
 
 HOUR = 3600
 
@@ -117,3 +117,25 @@ class TestExpirationDate:
         client.client_id, client.session_token = client_id, answer["session_token"]
         assert (await client.call(action="view", view="account"))["code"] == "unauthorized"
         assert (await token_for(client, client_id))["failed"] is False
+
+
+class TestExpirationDateAtTheEndsOfTime:
+    """In a zone east of UTC, 01-01-0001 00:00 is before the year 1 in UTC; west of it,
+    31-12-9999 23:00 is after the year 9999: both used to answer internal_error."""
+
+    async def test_the_first_day_of_year_one_gives_an_already_expired_session(self, sqlite_url: str) -> None:
+        async with running_server(sqlite_url, timezone="Asia/Tokyo") as running:
+            client = await running.client()
+            client_id = await new_client_id(client)
+            answer = await token_for(client, client_id, expiration_date="01-01-0001 00:00:00")
+            assert answer["failed"] is False, answer
+            client.client_id, client.session_token = client_id, answer["session_token"]
+            assert (await client.call(action="view", view="account"))["code"] == "unauthorized"
+
+    async def test_the_last_day_of_year_9999_is_clamped_to_the_default_lifetime(self, sqlite_url: str) -> None:
+        async with running_server(sqlite_url, timezone="America/New_York") as running:
+            client = await running.client()
+            answer = await token_for(client, await new_client_id(client), expiration_date="31-12-9999 23:00:00")
+            assert answer["failed"] is False, answer
+            expected = format_timestamp(running.clock.now() + timedelta(hours=24), running.app.settings.zone)
+            assert await stored_expiry(running, client, answer["session_token"]) == expected
