@@ -37,10 +37,18 @@ def create_db_engine(url: str | URL, *, busy_timeout: float = 5.0, pool_size: in
             connect_args={"timeout": busy_timeout, "check_same_thread": False},
             pool_size=pool_size,
             max_overflow=pool_size,
+            hide_parameters=True,
         )
         _make_sqlite_durable(engine, busy_timeout)
         return engine
-    kwargs: dict[str, Any] = {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True}
+    kwargs: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+        "pool_pre_ping": True,
+        # §11: an exception's text (and so a logged traceback) never carries statement
+        # parameters: password hashes, emails, phones.
+        "hide_parameters": True,
+    }
     return create_engine(parsed, **kwargs)
 
 
