@@ -29,7 +29,13 @@ from ewallet.domain.errors import AccountPendingDeletion, NotFound
 from ewallet.storage.models import Account, CreditClock, CreditEwallet
 
 _ACCOUNTS = Account.__table__
-_SHARED_ACCOUNT = select(_ACCOUNTS).where(_ACCOUNTS.c.id == bindparam("id")).with_for_update(read=True, key_share=True)
+# ORDER BY puts the sort below the row locking, so the rows are locked in ascending id order.
+_SHARED_ACCOUNTS = (
+    select(_ACCOUNTS)
+    .where(_ACCOUNTS.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_ACCOUNTS.c.id)
+    .with_for_update(read=True, key_share=True)
+)
 
 
 def lock_account(db: Db, account_id: int) -> Account:
@@ -42,13 +48,8 @@ def lock_account(db: Db, account_id: int) -> Account:
 def share_accounts(db: Db, *account_ids: int) -> dict[int, Any]:
     """The accounts as fresh rows, each held `FOR KEY SHARE` (ascending id order): no shape
     change or deletion order of theirs can commit until this transaction ends."""
-    connection = db.connection()
-    rows = {}
-    for account_id in sorted(set(account_ids)):
-        row = connection.execute(_SHARED_ACCOUNT, {"id": account_id}).first()
-        if row is not None:
-            rows[account_id] = row
-    return rows
+    rows = db.connection().execute(_SHARED_ACCOUNTS, {"ids": sorted(set(account_ids))})
+    return {row.id: row for row in rows}
 
 
 def lock_ewallet(db: Db, ewallet_id: int | None) -> CreditEwallet | None:
