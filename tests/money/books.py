@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select, text
 
 from ewallet.domain.audit import AuditReport, audit
-from ewallet.storage.database import session_factory
+from ewallet.storage.database import session_factory, snapshot_factory
 from ewallet.storage.models import (
     ConversionRecord,
     CreditClock,
@@ -59,7 +59,8 @@ def books(running: Running) -> Books:
 
 
 def audit_of(engine: Engine) -> AuditReport:
-    with session_factory(engine).begin() as db:
+    """The audit in-process, on the snapshot `ewallet audit` reads."""
+    with snapshot_factory(engine).begin() as db:
         return audit(db)
 
 
