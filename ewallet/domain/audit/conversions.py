@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
+from ewallet.domain.audit.owners import Owners, missing
 from ewallet.domain.audit.report import AuditReport
-from ewallet.domain.audit.tables import CLOCKS, CONVERSION_SHEETS, CONVERSIONS, rows
+from ewallet.domain.audit.tables import CLOCKS, CONVERSION_SHEETS, CONVERSIONS, EWALLETS, rows
 from ewallet.domain.conversion import CLOCK2CREDITS, CREDITS2CLOCK, rate_hundredths
 
 
@@ -43,26 +44,30 @@ class ConversionBooks:
 
 
 def _query() -> Any:
-    r, s, c = CONVERSIONS.c, CONVERSION_SHEETS.c, CLOCKS.c
-    joined = CONVERSIONS.outerjoin(CONVERSION_SHEETS, s.id == r.sheet_id).outerjoin(CLOCKS, c.id == r.clock_id)
-    return (
-        select(r.id, r.conversion_type, r.hundredths, r.credits, r.rate, r.clock_id, r.ewallet_id, r.sheet_id,
-               s.clock_id, c.ewallet_id)
-        .select_from(joined)
-        .order_by(r.id)
-    )  # fmt: skip
+    r = CONVERSIONS.c
+    return select(
+        r.id, r.conversion_type, r.hundredths, r.credits, r.rate, r.clock_id, r.ewallet_id, r.sheet_id
+    ).order_by(r.id)
 
 
-def _shape(row: Any) -> str | None:
-    """The record on its own: amounts, rate, arithmetic, and where it sits."""
-    record, _, hundredths, credits, rate, clock, ewallet, sheet, sheet_clock, clock_ewallet = row
+def _shape(row: Any, owners: Owners) -> str | None:
+    """The record on its own: what it names exists, amounts, rate, arithmetic, where it sits."""
+    record, _, hundredths, credits, rate, clock, ewallet, sheet = row
+    for column, target, value, known in (
+        ("sheet_id", CONVERSION_SHEETS, sheet, owners.conversion_sheets),
+        ("clock_id", CLOCKS, clock, owners.clocks),
+        ("ewallet_id", EWALLETS, ewallet, owners.ewallets),
+    ):
+        if value not in known:
+            return missing(CONVERSIONS, record, column, target, value)
     if hundredths <= 0 or credits <= 0 or rate is None or rate <= 0:
         return f"conversion record {record}: minutes, credits and rate must be positive"
     if hundredths != credits * rate_hundredths(Decimal(rate)):
         return f"conversion record {record}: minutes and credits disagree with its rate"
-    if sheet_clock is not None and sheet_clock != clock:
+    sheet_clock, clock_ewallet = owners.conversion_sheets[sheet], owners.clocks[clock]
+    if sheet_clock != clock:
         return f"conversion record {record}: in conversion sheet {sheet} of clock {sheet_clock}, not of clock {clock}"
-    if clock_ewallet is not None and clock_ewallet != ewallet:
+    if clock_ewallet != ewallet:
         return (
             f"conversion record {record}: names ewallet {ewallet}, but clock {clock} belongs to ewallet {clock_ewallet}"
         )
@@ -92,7 +97,7 @@ def _mints(books: ConversionBooks, row: Any, report: AuditReport) -> None:
         )
 
 
-def check_conversions(db: Db, report: AuditReport) -> ConversionBooks:
+def check_conversions(db: Db, owners: Owners, report: AuditReport) -> ConversionBooks:
     books = ConversionBooks()
     for row in rows(db, _query()):
         record, kind, hundredths, credits, _, clock, ewallet = row[:7]
@@ -100,7 +105,7 @@ def check_conversions(db: Db, report: AuditReport) -> ConversionBooks:
         if kind not in (CREDITS2CLOCK, CLOCK2CREDITS):
             report.add(f"conversion record {record}: unknown conversion type {kind!r}")
             continue
-        problem = _shape(row)
+        problem = _shape(row, owners)
         if problem is not None:
             report.add(problem)
         if kind == CREDITS2CLOCK:

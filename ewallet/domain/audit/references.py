@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Table, and_, or_, select
 from sqlalchemy.orm import Session as Db
 
+from ewallet.domain.audit.owners import missing
 from ewallet.domain.audit.report import AuditReport
 from ewallet.domain.audit.tables import NAMES, rows
 
@@ -26,21 +27,19 @@ def _check_table(db: Db, table: Table, report: AuditReport) -> None:
     if not keys:
         return
     joined: Any = table
-    missing, selected = [], [table.c.id]
+    dangling, selected = [], [table.c.id]
     for n, key in enumerate(keys):
         target = key.column.table.alias(f"target_{n}")
         column = key.parent
         joined = joined.outerjoin(target, target.c.id == column)
-        missing.append(and_(column.is_not(None), target.c.id.is_(None)))
+        dangling.append(and_(column.is_not(None), target.c.id.is_(None)))
         selected += [column, target.c.id]
-    query = select(*selected).select_from(joined).where(or_(*missing)).order_by(table.c.id)
-    name = NAMES[table.name]
+    query = select(*selected).select_from(joined).where(or_(*dangling)).order_by(table.c.id)
     for row in rows(db, query):
         for n, key in enumerate(keys):
             value, found = row[1 + 2 * n], row[2 + 2 * n]
             if value is not None and found is None:
-                what = NAMES[key.column.table.name]
-                report.add(f"{name} {row[0]}: {key.parent.name} names {what} {value}, which does not exist")
+                report.add(missing(table, row[0], key.parent.name, key.column.table, value))
 
 
 def check_references(db: Db, tables: list[Table], report: AuditReport) -> None:
