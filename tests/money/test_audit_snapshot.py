@@ -97,8 +97,10 @@ class TestAuditSnapshot:
             finally:
                 release.set()
                 status = await audit
+        printed = capsys.readouterr().out.splitlines()
+        print(f"\na transfer during the audit took {waited * 1000:.1f} ms")
         ok(answer, *TRANSFERRED)
         assert waited < 0.5, f"the transfer waited {waited:.2f} s for the audit"
         first, second = reports
         assert (first.transfers, first.credits_held) == (second.transfers, second.credits_held) == (2, 100)
-        assert status == 0 and capsys.readouterr().out.splitlines()[-1] == "books balance"
+        assert status == 0 and printed[-1] == "books balance"
