@@ -75,12 +75,13 @@ def cmd_http(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from ewallet.domain.audit import audit
-    from ewallet.storage.database import create_db_engine, session_factory
+    from ewallet.storage.database import create_db_engine, snapshot_factory
 
     settings = settings_from(args)
     engine = create_db_engine(settings.database_url, busy_timeout=settings.busy_timeout, pool_size=1)
     try:
-        with session_factory(engine).begin() as db:
+        # One snapshot for every query, and no lock a writer of the live server would wait for.
+        with snapshot_factory(engine).begin() as db:
             report = audit(db)
     finally:
         engine.dispose()

@@ -3,12 +3,14 @@
 
 Bulk-loads --accounts accounts (each with the default tree of ewallet, clock, sheets and contact
 list, all sharing one precomputed password hash) and --records transfer records straight into a
-fresh database, reporting the load time apart; then runs the transfer scenario of bench.py
-against a server on the loaded database and on an empty one, and prints the ratio.
+fresh database, reporting the load time apart (with --audit, also the time `ewallet audit` takes
+on it); then runs the transfer scenario of bench.py against a server on the loaded database and
+on an empty one, and prints the ratio.
 Last line: one JSON object with the figures.
 
     python scripts/scale.py                       # 100,000 accounts, 1,000,000 records, SQLite
     python scripts/scale.py --database postgresql+psycopg://postgres@127.0.0.1/scale
+    python scripts/scale.py --audit --seconds 1   # and how long the audit takes on the million
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import json
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -107,6 +110,12 @@ def load(engine: Engine, accounts: int, records: int) -> dict[str, float]:
                 connection.execute(insert(model.__table__), chunk)
         for chunk in chunks(rows):
             connection.execute(insert(TransferRecord.__table__), chunk)
+        # Every supply has its invoice (ewallet audit checks it), in the buyer's invoice sheet.
+        connection.execute(text(
+            "INSERT INTO invoice_records (sheet_id, transfer_record_id, reference, credits, currency, cost, seller,"
+            " create_date, write_date, hidden) SELECT to_account_id, id, 'Invoice Sheet Record', credits, 'RON', 0,"
+            " transfer_from, create_date, write_date, false FROM transfer_records WHERE transfer_type = 'supply'"
+        ))  # fmt: skip
         connection.execute(text(
             "UPDATE accounts SET active_ewallet_id = id, active_contact_list_id = id"))  # fmt: skip
         connection.execute(text(
@@ -116,7 +125,8 @@ def load(engine: Engine, accounts: int, records: int) -> dict[str, float]:
             "UPDATE credit_clocks SET active_time_sheet_id = id, active_conversion_sheet_id = id"))  # fmt: skip
         if engine.dialect.name == "postgresql":
             for table in ("accounts", "credit_ewallets", "credit_clocks", "transfer_sheets", "invoice_sheets",
-                          "time_sheets", "conversion_sheets", "contact_lists", "transfer_records"):  # fmt: skip
+                          "time_sheets", "conversion_sheets", "contact_lists", "transfer_records",
+                          "invoice_records"):  # fmt: skip
                 connection.execute(
                     text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) FROM {table}")
                 )
@@ -129,6 +139,15 @@ def load(engine: Engine, accounts: int, records: int) -> dict[str, float]:
     return {"load_seconds": round(time.perf_counter() - started, 1), "transfer_records": len(rows)}
 
 
+def audit(url: str) -> dict[str, object]:
+    """`ewallet audit` on the loaded database, timed, as its own process."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "ewallet", "audit", "--database", url], capture_output=True, text=True)
+    seconds = round(time.perf_counter() - started, 1)
+    print(f"ewallet audit: exit {done.returncode} in {seconds} s; {done.stdout.strip().splitlines()[-1]}")
+    return {"audit_seconds": seconds, "audit_exit": done.returncode}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", type=int, default=100_000)
@@ -136,6 +155,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds of transfer load per run")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--database", help="an empty database URL to load (default: a SQLite file)")
+    parser.add_argument("--audit", action="store_true", help="time `ewallet audit` on the loaded database too")
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="ewallet-scale-")
@@ -145,6 +165,8 @@ def main() -> int:
     figures: dict[str, object] = {"accounts": args.accounts}
     figures.update(load(engine, args.accounts, args.records))
     engine.dispose()
+    if args.audit:
+        figures.update(audit(loaded_url))
     try:
         results = {}
         for name, url in (("empty", None), ("loaded", loaded_url)):

@@ -96,3 +96,13 @@ def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[
     """Sessions whose transactions write (the default) or only read."""
     bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
     return sessionmaker(bind, expire_on_commit=False, autoflush=True)
+
+
+def snapshot_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that read one consistent snapshot and never delay a writer (`ewallet audit`,
+    PROTOCOL §11): PostgreSQL `REPEATABLE READ, READ ONLY`; SQLite a deferred `BEGIN`, whose
+    first read fixes the snapshot that WAL keeps for it while writers go on committing."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    return sessionmaker(engine.execution_options(**options), expire_on_commit=False, autoflush=False)

@@ -4,6 +4,7 @@ hidden rows included), balances, and the audit, both in-process and as `ewallet 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select, text
 
 from ewallet.domain.audit import AuditReport, audit
-from ewallet.storage.database import session_factory
+from ewallet.storage.database import session_factory, snapshot_factory
 from ewallet.storage.models import (
     ConversionRecord,
     CreditClock,
@@ -58,7 +59,8 @@ def books(running: Running) -> Books:
 
 
 def audit_of(engine: Engine) -> AuditReport:
-    with session_factory(engine).begin() as db:
+    """The audit in-process, on the snapshot `ewallet audit` reads."""
+    with snapshot_factory(engine).begin() as db:
         return audit(db)
 
 
@@ -82,10 +84,29 @@ def audit_cli(database_url: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def tamper(engine: Engine, statement: str, **params: object) -> None:
-    """Change the database behind the server's back, as a careless operator would."""
+def tamper(engine: Engine, *statements: str, unchecked: bool = False, **params: object) -> None:
+    """Change the database behind the server's back, as a careless operator would: the
+    statements in one transaction. `unchecked` turns the foreign key checks off for it, so that
+    a row can name one that does not exist (SQLite: a connection of its own with
+    `foreign_keys=OFF`; PostgreSQL: `session_replication_role = replica`)."""
+    if unchecked and engine.dialect.name == "sqlite":
+        database = engine.url.database
+        assert database is not None
+        conn = sqlite3.connect(database, isolation_level=None)
+        try:
+            conn.execute("PRAGMA foreign_keys=OFF")
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in statements:
+                conn.execute(statement, params)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        return
     with engine.begin() as conn:
-        conn.execute(text(statement), params)
+        if unchecked:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for statement in statements:
+            conn.execute(text(statement), params)
 
 
 async def visible(client: LineClient) -> tuple[int, float, dict[str, list[int]]]:

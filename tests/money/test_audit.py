@@ -51,6 +51,10 @@ class TestAuditCommand:
             "credits supplied: 350",
             "credits in ewallets: 334",
             "credits converted and still on clocks or billed: 16",
+            "accounts checked: 2",
+            "transfer records checked: 8 (4 movements paired)",
+            "invoice records checked: 3",
+            "time records checked: 2 (4.50 minutes billed)",
             "books balance",
         ]
 
@@ -68,7 +72,7 @@ class TestAuditCommand:
         )
         done = audit_cli(any_server.database_url)
         assert done.returncode != 0
-        drift = [line for line in done.stdout.splitlines() if line.startswith("DRIFT")]
+        drift = [line for line in done.stdout.splitlines() if line.startswith("FINDING: ")]
         assert any(f"ewallet {ids['alice_ewallet']} " in line for line in drift), done.stdout
         assert any("system-wide" in line for line in drift), done.stdout
         assert "books balance" not in done.stdout
@@ -82,7 +86,7 @@ class TestAuditCommand:
         )
         done = audit_cli(any_server.database_url)
         assert done.returncode != 0
-        assert f"DRIFT: clock {ids['alice_clock']} " in done.stdout
+        assert f"FINDING: clock {ids['alice_clock']} holds " in done.stdout
         assert "1 problem(s) found" in done.stdout
 
 
