@@ -113,6 +113,14 @@ class Running:
         self.clients.append(client)
         return client
 
+    async def client_from(self, address: str) -> LineClient:
+        """A client whose connection comes from another loopback address (Linux routes all of
+        127/8 to the loopback interface): a second peer, as the server sees it."""
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port, local_addr=(address, 0))
+        client = LineClient(reader, writer)
+        self.clients.append(client)
+        return client
+
     async def session(self) -> LineClient:
         client = await self.client()
         await client.open_session()

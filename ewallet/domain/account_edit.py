@@ -1,6 +1,8 @@
 """Edit account (§7): each given field is validated and applied on its own. Password and email
 changes need the current password; a new password differs from the current one and the two
-before it. A field that fails its check is reported as not applied, never half-applied."""
+before it. A field that fails its check is reported as not applied, never half-applied. The
+password work (verifying, the reuse check, the new hash) is done before the write transaction
+(prepare_edit and EditCheck); the edit only uses its verdict."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from sqlalchemy.orm import Session as Db
 from ewallet.domain.accounts import PASSWORD_HISTORY
 from ewallet.domain.errors import EwalletError, InvalidValue
 from ewallet.domain.locks import lock_account
-from ewallet.domain.passwords import PasswordHasher, check_strength
+from ewallet.domain.password_work import EditCheck, EditVerdict, ensure_unchanged
+from ewallet.domain.passwords import check_strength
 from ewallet.domain.validation import (
     check_email,
     check_user_name,
@@ -49,21 +52,37 @@ class EditOutcome:
         return any(self.applied.values())
 
 
+def prepare_edit(db: Db, account_id: int, changes: AccountChanges) -> EditCheck:
+    """The password work an edit needs, read without a lock: edit_account() checks under the
+    account lock that the stored hash is still the one this work used."""
+    account = db.get_one(Account, account_id)
+    needs_current = changes.password is not None or changes.email is not None
+    history: tuple[str, ...] = ()
+    if changes.password is not None and changes.current_password is not None:
+        history = tuple(
+            db.scalars(
+                select(PasswordHistory.pass_hash)
+                .where(PasswordHistory.account_id == account_id)
+                .order_by(PasswordHistory.id.desc())
+                .limit(PASSWORD_HISTORY + 1)
+            )
+        )
+    return EditCheck(
+        stored_hash=account.pass_hash,
+        history=history,
+        current_password=changes.current_password if needs_current else None,
+        new_password=changes.password,
+    )
+
+
 def edit_account(
-    db: Db, account: Account, changes: AccountChanges, now: datetime, hasher: PasswordHasher, system_name: str
+    db: Db, account: Account, changes: AccountChanges, verdict: EditVerdict, now: datetime, system_name: str
 ) -> EditOutcome:
     account = lock_account(db, account.id)
+    if verdict.current_ok is not None:
+        # The history only grows with a new hash, so an unchanged hash means an unchanged history.
+        ensure_unchanged(verdict.stored_hash, account.pass_hash)
     outcome = EditOutcome()
-    current_ok: bool | None = None
-
-    def current_password_ok() -> bool:
-        nonlocal current_ok
-        if current_ok is None:
-            current_ok = changes.current_password is not None and hasher.verify(
-                account.pass_hash, changes.current_password
-            )
-        return current_ok
-
     if changes.name is not None and _try(lambda: _set_name(db, account, changes.name or "", system_name)):
         outcome.applied["name"] = True
     if changes.phone is not None:
@@ -74,14 +93,14 @@ def edit_account(
         outcome.applied["alias"] = True
     if (
         changes.email is not None
-        and current_password_ok()
+        and verdict.current_ok
         and _try(lambda: _set_email(db, account, changes.email or "", system_name))
     ):
         outcome.applied["email"] = True
     if (
         changes.password is not None
-        and current_password_ok()
-        and _try(lambda: _set_password(db, account, changes.password or "", now, hasher))
+        and verdict.current_ok
+        and _try(lambda: _set_password(db, account, changes.password or "", verdict, now))
     ):
         outcome.applied["pass"] = True
     if not outcome.any_applied:
@@ -113,15 +132,9 @@ def _set_email(db: Db, account: Account, email: str, system_name: str) -> None:
     account.email_key = email_key(email)
 
 
-def _set_password(db: Db, account: Account, password: str, now: datetime, hasher: PasswordHasher) -> None:
+def _set_password(db: Db, account: Account, password: str, verdict: EditVerdict, now: datetime) -> None:
     check_strength(password)
-    recent = db.scalars(
-        select(PasswordHistory.pass_hash)
-        .where(PasswordHistory.account_id == account.id)
-        .order_by(PasswordHistory.id.desc())
-        .limit(PASSWORD_HISTORY + 1)
-    ).all()
-    if hasher.verify(account.pass_hash, password) or any(hasher.verify(old, password) for old in recent):
+    if verdict.reused or verdict.new_hash is None:
         raise InvalidValue("user_pass must differ from the current and the two previous passwords")
-    account.pass_hash = hasher.hash(password)
+    account.pass_hash = verdict.new_hash
     db.add(PasswordHistory(account_id=account.id, pass_hash=account.pass_hash, create_date=now))
