@@ -117,13 +117,14 @@ def _changes(params: EditAccountParams) -> AccountChanges:
 
 
 def prepare_edit(params: EditAccountParams, ctx: Context) -> EditCheck:
-    return account_edit.prepare_edit(ctx.db, ctx.user.id, _changes(params))
+    return account_edit.prepare_edit(ctx.db, ctx.user.id, _changes(params), ctx.now)
 
 
 def edit(params: EditAccountParams, ctx: Context) -> AccountEdited:
     verdict = ctx.prepared_as(EditVerdict)
     account = ctx.user
-    outcome = account_edit.edit_account(ctx.db, account, _changes(params), verdict, ctx.now, ctx.settings.system_name)
+    editor = account_edit.Editor(ctx.peer, ctx.settings.login_failure_limit, ctx.settings.system_name)
+    outcome = account_edit.edit_account(ctx.db, account, _changes(params), verdict, ctx.now, editor)
     return AccountEdited(account=account.name, edit=outcome.applied, account_data=account_data(ctx, account))
 
 
