@@ -49,6 +49,10 @@ class Settings:
         default=3600.0,
         metadata=_opt("lifetime of a session that never had a login, and of an unused client id"),
     )
+    unused_sessions_per_peer: int = field(
+        default=20,
+        metadata=_opt("live sessions that never logged in, per peer address (0 = no cap)"),
+    )
     worker_limit: int = field(default=100, metadata=_opt("most workers per process"))
     session_limit: int = field(default=100, metadata=_opt("most live sessions per worker"))
     max_frame: int = field(default=65536, metadata=_opt("longest request line in bytes"))

@@ -33,6 +33,7 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
         "account_sweep": 0,
         "timer_sweep": 0,
         "anon_rate": 0,
+        "unused_sessions_per_peer": 0,
         "shutdown_grace": 5.0,
         "threads": 8,
         "pool_size": 10,
