@@ -290,7 +290,6 @@ class TestEditThrottle:
             refused(await edit(client, user_pass="New!pass2"), "invalid_value")
         ok(await login(await server.session()), "account", "session_data")
 
-
     async def test_the_wrong_guesses_count_for_the_address_too(self, sqlite_url: str) -> None:
         async with running_server(sqlite_url, peer_login_rate=3, login_failure_limit=100) as running:
             client = await running.user("alice")

@@ -78,6 +78,11 @@ def figures(label: str, latencies: list[float]) -> tuple[float, float]:
 
 
 class TestHashingDoesNotDelayOtherWrites:
+    """One hash takes about half a second here; a transfer that waited behind one would show it.
+    The bounds leave room for what is not hashing: the other clients' own writes share the
+    writer (a new account inserts a dozen rows), and this 2-core machine is shared. Before the
+    hashing left the writer, the same run measured a median of 3-5 s."""
+
     async def test_transfers_stay_fast_while_other_clients_create_log_in_and_change_passwords(
         self, sqlite_url: str
     ) -> None:
@@ -110,7 +115,7 @@ class TestHashingDoesNotDelayOtherWrites:
             print(f"password instructions done meanwhile: { {kind: done.count(kind) for kind in sorted(set(done))} }")
             assert len(done) >= 4, "the password clients did not get going"
             assert median < 0.04
-            assert p99 < 0.1
+            assert p99 < 0.15
 
 
 class TestNewAccountIsRateLimited:
