@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain.errors import NotLoggedIn
 from ewallet.domain.sessions import Lifetimes
 from ewallet.settings import Settings
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from ewallet.clock import Clock
@@ -41,6 +43,8 @@ class Context:
     client_id: str | None = None
     session: EwalletSession | None = None
     account: Account | None = None
+    #: The result of the route's password work, done before this transaction (Route.prepare).
+    prepared: object = None
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     on_rollback: list[Callable[[], None]] = field(default_factory=list)
 
@@ -60,3 +64,8 @@ class Context:
         if self.session is None:
             raise RuntimeError("a session-level route ran without a session")
         return self.session
+
+    def prepared_as(self, kind: type[T]) -> T:
+        if not isinstance(self.prepared, kind):
+            raise RuntimeError(f"{self.route_name} ran without its password work")
+        return self.prepared

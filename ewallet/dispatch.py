@@ -1,11 +1,13 @@
 """The dispatcher runs one instruction: access check, parameters, handler, all inside one
-transaction that it owns (handlers never commit). It runs in a database thread."""
+transaction that it owns (handlers never commit). It runs in a database thread. Routes with
+password work have a step before that transaction (`prepare`): access check, parameters and
+the reads the work needs in a read transaction, then the hashing with no transaction open."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -98,6 +100,30 @@ class Dispatcher:
             return self._database_failed(failed, instruction)
         return failure(Conflict())
 
+    def prepare(self, instruction: Instruction, peer: str) -> Instruction | dict[str, Any]:
+        """The route's password work, before its write transaction: the instruction carrying the
+        result, or the answer when it is refused first (unauthorised, bad parameters, throttled:
+        such requests cost no hashing). Runs on a thread of its own, never on the SQLite writer."""
+        route = instruction.route
+        if route.prepare is None:
+            return instruction
+        try:
+            with self.read_factory.begin() as db:
+                ctx = self._context(db, instruction, peer)
+                self._authorise(instruction, ctx, reading=True)
+                check_request_id(instruction)
+                params = validate_params(route.params, instruction.params, zone=self.services.settings.zone)
+                job = route.prepare(params, ctx)
+            # The read transaction is over: the hashing holds no snapshot, lock or connection.
+            result = None if job is None else job.run(self.services.hasher)
+        except EwalletError as error:
+            return failure(error)
+        except DBAPIError as exc:
+            return self._database_failed(exc, instruction)
+        except Exception as exc:
+            return self._internal(exc, instruction)
+        return replace(instruction, prepared=result)
+
     def read_in(self, db: Db, instruction: Instruction, peer: str) -> dict[str, Any]:
         """A read-only instruction inside the caller's read transaction. A domain failure is
         its answer; a database failure propagates (the caller's transaction is then unusable)."""
@@ -139,9 +165,8 @@ class Dispatcher:
     def _attempt(self, db: Db, instruction: Instruction, peer: str) -> Outcome:
         """The pipeline inside an open transaction. A domain error whose work must still be
         committed (a failed login) comes back as an answer instead of being raised."""
-        ctx = Context(
-            db=db, now=self.services.clock.now(), services=self.services, peer=peer, route_name=instruction.route.name
-        )
+        ctx = self._context(db, instruction, peer)
+        ctx.prepared = instruction.prepared
         outcome = Outcome({}, ctx)
         try:
             outcome.answer = self._execute(instruction, ctx)
@@ -175,32 +200,39 @@ class Dispatcher:
         idempotency.remember(ctx.db, scope, owner, key, route.name, canonical, answer, ctx.now)
         return answer
 
+    def _context(self, db: Db, instruction: Instruction, peer: str) -> Context:
+        return Context(
+            db=db, now=self.services.clock.now(), services=self.services, peer=peer, route_name=instruction.route.name
+        )
+
     def _answer(self, reply: Reply) -> dict[str, Any]:
         return reply.model_dump(mode="json", context={"zone": self.services.settings.zone})
 
-    def _authorise(self, instruction: Instruction, ctx: Context) -> None:
-        """§2 steps 6-7. System and anonymous routes carry no session."""
+    def _authorise(self, instruction: Instruction, ctx: Context, *, reading: bool = False) -> None:
+        """§2 steps 6-7. System and anonymous routes carry no session. `reading`: inside a
+        read transaction (a preparation), where the caller is looked at, not locked or placed."""
         access = instruction.route.access
         if access is Access.CLIENT:
             ctx.client_id = _text(instruction.client_id)
             session_store.check_client_id(ctx.db, ctx.client_id, ctx.now)
         elif access in (Access.SESSION, Access.USER, Access.OWNER):
             route, lifetimes = instruction.route, self.services.lifetimes
-            if route.read_only or route.plain_caller:
+            if route.read_only or route.plain_caller or reading:
                 session, ctx.account = session_store.authenticate_rows(
                     ctx.db,
                     instruction.client_id,
                     instruction.session_token,
                     ctx.now,
                     lifetimes,
-                    lock=not route.read_only,
+                    lock=not (route.read_only or reading),
                 )
             else:
                 session, ctx.account = session_store.authenticate(
                     ctx.db, instruction.client_id, instruction.session_token, ctx.now, lifetimes
                 )
             ctx.session = session
-            self.services.pool.adopt(session.id, session_store.effective_expiry(session, lifetimes))
+            if not reading:
+                self.services.pool.adopt(session.id, session_store.effective_expiry(session, lifetimes))
             if access is not Access.SESSION and ctx.account is None:
                 raise NotLoggedIn()
 

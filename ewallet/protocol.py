@@ -32,6 +32,8 @@ class Instruction:
     #: The raw "id" value when it may be echoed; _MISSING-free: None means "not given".
     request_id: Any
     id_valid: bool
+    #: The result of the route's password work (Route.prepare), once it has run.
+    prepared: object = None
 
 
 def request_id_of(obj: Any) -> tuple[Any, bool]:

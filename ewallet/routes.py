@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ewallet.domain.password_work import PasswordJob
 from ewallet.schemas.base import NoParams, Params, Reply
 
 
@@ -55,6 +56,15 @@ class Route:
     #: The handler only reads the caller's session and account (it changes balances and
     #: records, not them): they are loaded as plain rows, which is cheaper than ORM objects.
     plain_caller: bool = False
+    #: Password work (Argon2) that must not run inside the write transaction (§11). Called with
+    #: the parameters and a Context whose `db` is a read transaction (caller authorised, no
+    #: locks); returns a PasswordJob that then runs with no transaction open, off the SQLite
+    #: writer. The handler finds the job's result in `ctx.prepared` and must re-check, under
+    #: its lock, whatever the job relied on.
+    prepare: Callable[[Any, Any], PasswordJob | None] | None = None
+    #: Counts against the anonymous per-peer rate limit although it carries a session (§11:
+    #: creating an account costs a hash).
+    counts_as_anonymous: bool = False
     #: Takes an `idempotency_key`; the function names the account the key belongs to.
     idempotency_owner: Callable[[Any, Any], int] | None = None
     #: The success reply's model (for the HTTP face's OpenAPI document); by default the

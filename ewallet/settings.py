@@ -49,6 +49,10 @@ class Settings:
         default=3600.0,
         metadata=_opt("lifetime of a session that never had a login, and of an unused client id"),
     )
+    unused_sessions_per_peer: int = field(
+        default=20,
+        metadata=_opt("live sessions that never logged in, per peer address (0 = no cap)"),
+    )
     worker_limit: int = field(default=100, metadata=_opt("most workers per process"))
     session_limit: int = field(default=100, metadata=_opt("most live sessions per worker"))
     max_frame: int = field(default=65536, metadata=_opt("longest request line in bytes"))
@@ -74,6 +78,9 @@ class Settings:
     login_failure_limit: int = field(default=5, metadata=_opt("consecutive failed logins before throttling"))
     peer_login_rate: int = field(default=60, metadata=_opt("failed logins per minute per peer (0 = off)"))
     threads: int = field(default=4, metadata=_opt("threads that run instructions on PostgreSQL"))
+    password_threads: int = field(
+        default=2, metadata=_opt("threads that hash and verify passwords, apart from the database threads")
+    )
     readers: int = field(default=1, metadata=_opt("threads that run read-only instructions on SQLite"))
     pool_size: int = field(default=20, metadata=_opt("database connections kept per process"))
     busy_timeout: float = field(default=5.0, metadata=_opt("seconds SQLite waits for a lock"))
@@ -87,7 +94,8 @@ class Settings:
                 raise SettingsError("EWALLET_TIMEZONE is not a known IANA time zone") from exc
         if self.conversion_rate <= 0 or self.conversion_rate != self.conversion_rate.quantize(Decimal("0.01")):
             raise SettingsError("EWALLET_CONVERSION_RATE must be positive with at most two decimals")
-        for name in ("worker_limit", "session_limit", "max_frame", "max_connections", "threads", "readers"):
+        at_least_one = ("worker_limit", "session_limit", "max_frame", "max_connections", "threads", "readers")
+        for name in (*at_least_one, "password_threads"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be at least 1")
 

@@ -227,6 +227,7 @@ def start_ewallet(
     env = {k: v for k, v in os.environ.items() if not k.startswith("EWALLET_")}
     # Cheap Argon2 only speeds up creating the benchmark accounts; no scenario hashes a password.
     env.update(EWALLET_SYSTEM_KEY=SYSTEM_KEY, EWALLET_ANON_RATE="0", EWALLET_LOG_LEVEL="WARNING",
+               EWALLET_UNUSED_SESSIONS_PER_PEER="0",
                EWALLET_ARGON2_TIME_COST="1", EWALLET_ARGON2_MEMORY_KIB="8192")  # fmt: skip
     cmd = [sys.executable, "-m", "ewallet", "serve", "--port", str(port), "--database", db, *extra]
     with open(f"{folder}/server.log", "w") as log:  # the child keeps its own descriptor

@@ -142,10 +142,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="ewallet-bench-") as tmp:
         database = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        ewallet, port = start(
-            [sys.executable, "-m", "ewallet", "serve", "--port", "0", "--database", database, "--anon-rate", "0"],
-            tmp,
-        )
+        serve = ["serve", "--port", "0", "--database", database, "--anon-rate", "0", "--unused-sessions-per-peer", "0"]
+        ewallet, port = start([sys.executable, "-m", "ewallet", *serve], tmp)
         try:
             served = asyncio.run(load(port, args.connections, args.seconds, check=True))
         finally:

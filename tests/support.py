@@ -33,6 +33,7 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
         "account_sweep": 0,
         "timer_sweep": 0,
         "anon_rate": 0,
+        "unused_sessions_per_peer": 0,
         "shutdown_grace": 5.0,
         "threads": 8,
         "pool_size": 10,
@@ -110,6 +111,14 @@ class Running:
 
     async def client(self) -> LineClient:
         client = await LineClient.connect(self.port)
+        self.clients.append(client)
+        return client
+
+    async def client_from(self, address: str) -> LineClient:
+        """A client whose connection comes from another loopback address (Linux routes all of
+        127/8 to the loopback interface): a second peer, as the server sees it."""
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port, local_addr=(address, 0))
+        client = LineClient(reader, writer)
         self.clients.append(client)
         return client
 

@@ -20,7 +20,8 @@ from ewallet.domain.errors import (
     TimerState,
 )
 from ewallet.domain.locks import lock_account
-from ewallet.domain.passwords import PasswordHasher, check_strength
+from ewallet.domain.password_work import HashedPassword, LoginCheck, LoginVerdict, NewHash, ensure_unchanged
+from ewallet.domain.passwords import check_strength
 from ewallet.domain.tree import new_contact_list, new_ewallet
 from ewallet.domain.validation import (
     check_email,
@@ -56,13 +57,16 @@ class NewAccount:
     alias: str | None = None
 
 
-def create_account(db: Db, spec: NewAccount, now: datetime, hasher: PasswordHasher, system_name: str) -> Account:
-    check_user_name(spec.name)
-    check_email(spec.email)
-    check_strength(spec.password)
-    ensure_email_free(db, spec.email, system_name)
-    ensure_name_free(db, spec.name, system_name)
-    pass_hash = hasher.hash(spec.password)
+def prepare_account(db: Db, spec: NewAccount, system_name: str) -> NewHash:
+    """A new account's checks, then the hashing to do: a refused account costs no hash."""
+    _check_new_account(db, spec, system_name)
+    return NewHash(spec.password)
+
+
+def create_account(db: Db, spec: NewAccount, hashed: HashedPassword, now: datetime, system_name: str) -> Account:
+    # Checked again: another account may have taken the name or email since the preparation.
+    _check_new_account(db, spec, system_name)
+    pass_hash = hashed.pass_hash
     account = Account(
         name=spec.name,
         name_key=name_key(spec.name),
@@ -85,6 +89,14 @@ def create_account(db: Db, spec: NewAccount, now: datetime, hasher: PasswordHash
     return account
 
 
+def _check_new_account(db: Db, spec: NewAccount, system_name: str) -> None:
+    check_user_name(spec.name)
+    check_email(spec.email)
+    check_strength(spec.password)
+    ensure_email_free(db, spec.email, system_name)
+    ensure_name_free(db, spec.name, system_name)
+
+
 @dataclass(frozen=True)
 class LoginAttempt:
     password: str
@@ -93,30 +105,38 @@ class LoginAttempt:
     name: str | None = None
 
 
+@dataclass(frozen=True)
+class LoginLimits:
+    failure_limit: int
+    peer_rate: int
+
+
+def prepare_login(db: Db, attempt: LoginAttempt, now: datetime, limits: LoginLimits) -> LoginCheck:
+    """The refusals that come before the password check, then the check to run. Read without
+    a lock: login() judges again under the account lock."""
+    check_peer(db, attempt.peer, now, limits.peer_rate)
+    account = find_account(db, email=attempt.email, name=attempt.name)
+    check_throttle(account, now)
+    return LoginCheck(account.id if account else None, account.pass_hash if account else None, attempt.password)
+
+
 def login(
     db: Db,
     session: EwalletSession,
     attempt: LoginAttempt,
+    verdict: LoginVerdict,
     now: datetime,
-    hasher: PasswordHasher,
     lifetimes: session_store.Lifetimes,
-    failure_limit: int,
-    peer_rate: int,
+    limits: LoginLimits,
 ) -> Account:
-    if peer_rate > 0:
-        recent = db.scalar(
-            select(func.count())
-            .select_from(LoginFailure)
-            .where(LoginFailure.peer == attempt.peer, LoginFailure.create_date > now - timedelta(minutes=1))
-        )
-        if recent is not None and recent >= peer_rate:
-            raise RateLimited("too many failed logins from this address; wait a minute")
+    check_peer(db, attempt.peer, now, limits.peer_rate)
     account = find_account(db, email=attempt.email, name=attempt.name, lock=True)
-    if account is not None and account.throttled_until is not None and account.throttled_until > now:
-        raise ThrottledLogin("too many failed logins for this account; wait before retrying")
-    # Unknown accounts are verified against a decoy hash: the same work as a wrong password.
-    if not hasher.verify(account.pass_hash if account else None, attempt.password) or account is None:
-        _record_failure(db, account, attempt.peer, now, failure_limit)
+    check_throttle(account, now)
+    # The verdict counts only for the account and hash it was reached against.
+    found = (account.id, account.pass_hash) if account else (None, None)
+    ensure_unchanged((verdict.account_id, verdict.stored_hash), found)
+    if account is None or not verdict.correct:
+        record_failure(db, account, attempt.peer, now, limits.failure_limit)
         raise FailedLogin()
     if account.deletion_date is not None:
         raise AccountPendingDeletion()
@@ -131,7 +151,24 @@ def login(
     return account
 
 
-def _record_failure(db: Db, account: Account | None, peer: str, now: datetime, failure_limit: int) -> None:
+def check_peer(db: Db, peer: str, now: datetime, peer_rate: int) -> None:
+    if peer_rate <= 0:
+        return
+    recent = db.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.peer == peer[:64], LoginFailure.create_date > now - timedelta(minutes=1))
+    )
+    if recent is not None and recent >= peer_rate:
+        raise RateLimited("too many failed logins from this address; wait a minute")
+
+
+def check_throttle(account: Account | None, now: datetime) -> None:
+    if account is not None and account.throttled_until is not None and account.throttled_until > now:
+        raise ThrottledLogin("too many failed logins for this account; wait before retrying")
+
+
+def record_failure(db: Db, account: Account | None, peer: str, now: datetime, failure_limit: int) -> None:
     db.add(LoginFailure(account_id=account.id if account else None, peer=peer[:64], create_date=now))
     if account is None:
         return

@@ -142,3 +142,10 @@ class FailedLogin(InvalidCredentials):
 
 class ThrottledLogin(RateLimited):
     commit = True
+
+
+class FailedEdit(InvalidValue):
+    """An edit that applied nothing and whose wrong current_pass counted as a failed login: the
+    failure record and throttle counter are committed (§11)."""
+
+    commit = True

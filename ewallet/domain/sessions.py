@@ -66,9 +66,11 @@ def create_session(
     now: datetime,
     lifetimes: Lifetimes,
     requested_expiry: datetime | None = None,
+    peer: str | None = None,
 ) -> tuple[str, EwalletSession]:
-    """A new token and session for client_id. The client row is locked first, so the live-token
-    check and the insert are atomic (on SQLite, BEGIN IMMEDIATE already serialises writers)."""
+    """A new token and session for client_id, requested from `peer` (kept for the per-address
+    cap). The client row is locked first, so the live-token check and the insert are atomic (on
+    SQLite, BEGIN IMMEDIATE already serialises writers)."""
     client = _client_row(db, client_id, now, lock=True)
     live = db.scalar(
         select(func.count())
@@ -88,6 +90,7 @@ def create_session(
         write_date=now,
         expiration_date=expiry,
         had_login=False,
+        peer=peer,
     )
     db.add(session)
     client.expiration_date = None

@@ -8,8 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ewallet.context import Context
-from ewallet.domain import account_cleaner, accounts, views
-from ewallet.domain.account_edit import AccountChanges, edit_account
+from ewallet.domain import account_cleaner, account_edit, accounts, views
+from ewallet.domain.account_edit import AccountChanges
+from ewallet.domain.password_work import EditCheck, EditVerdict, HashedPassword, LoginCheck, LoginVerdict, NewHash
 from ewallet.domain.session_views import summarise
 from ewallet.routes import Access, client_route, system_route
 from ewallet.schemas.accounts import (
@@ -48,31 +49,44 @@ def session_data(ctx: Context) -> SessionData:
     )
 
 
-def create(params: NewAccountParams, ctx: Context) -> AccountCreated:
-    spec = accounts.NewAccount(
+def _new_account(params: NewAccountParams) -> accounts.NewAccount:
+    return accounts.NewAccount(
         name=params.user_name,
         password=params.user_pass,
         email=params.user_email,
         phone=params.user_phone,
         alias=params.user_alias,
     )
-    account = accounts.create_account(ctx.db, spec, ctx.now, ctx.services.hasher, ctx.settings.system_name)
+
+
+def prepare_create(params: NewAccountParams, ctx: Context) -> NewHash:
+    return accounts.prepare_account(ctx.db, _new_account(params), ctx.settings.system_name)
+
+
+def create(params: NewAccountParams, ctx: Context) -> AccountCreated:
+    hashed = ctx.prepared_as(HashedPassword)
+    account = accounts.create_account(ctx.db, _new_account(params), hashed, ctx.now, ctx.settings.system_name)
     return AccountCreated(account=account.email, account_data=account_data(ctx, account))
 
 
-def login(params: LoginParams, ctx: Context) -> AccountSession:
-    attempt = accounts.LoginAttempt(
+def _attempt(params: LoginParams, ctx: Context) -> accounts.LoginAttempt:
+    return accounts.LoginAttempt(
         password=params.user_pass, peer=ctx.peer, email=params.user_email, name=params.user_name
     )
+
+
+def _login_limits(ctx: Context) -> accounts.LoginLimits:
+    return accounts.LoginLimits(ctx.settings.login_failure_limit, ctx.settings.peer_login_rate)
+
+
+def prepare_login(params: LoginParams, ctx: Context) -> LoginCheck:
+    return accounts.prepare_login(ctx.db, _attempt(params, ctx), ctx.now, _login_limits(ctx))
+
+
+def login(params: LoginParams, ctx: Context) -> AccountSession:
+    verdict = ctx.prepared_as(LoginVerdict)
     account = accounts.login(
-        ctx.db,
-        ctx.live_session,
-        attempt,
-        ctx.now,
-        ctx.services.hasher,
-        ctx.services.lifetimes,
-        ctx.settings.login_failure_limit,
-        ctx.settings.peer_login_rate,
+        ctx.db, ctx.live_session, _attempt(params, ctx), verdict, ctx.now, ctx.services.lifetimes, _login_limits(ctx)
     )
     return AccountSession(account=account.email, session_data=session_data(ctx))
 
@@ -91,8 +105,8 @@ def view(_: NoParams, ctx: Context) -> AccountView:
     return AccountView(account=ctx.user.email, account_data=account_data(ctx, ctx.user))
 
 
-def edit(params: EditAccountParams, ctx: Context) -> AccountEdited:
-    changes = AccountChanges(
+def _changes(params: EditAccountParams) -> AccountChanges:
+    return AccountChanges(
         name=params.user_name,
         password=params.user_pass,
         email=params.user_email,
@@ -100,8 +114,17 @@ def edit(params: EditAccountParams, ctx: Context) -> AccountEdited:
         alias=params.user_alias,
         current_password=params.current_pass,
     )
+
+
+def prepare_edit(params: EditAccountParams, ctx: Context) -> EditCheck:
+    return account_edit.prepare_edit(ctx.db, ctx.user.id, _changes(params), ctx.now)
+
+
+def edit(params: EditAccountParams, ctx: Context) -> AccountEdited:
+    verdict = ctx.prepared_as(EditVerdict)
     account = ctx.user
-    outcome = edit_account(ctx.db, account, changes, ctx.now, ctx.services.hasher, ctx.settings.system_name)
+    editor = account_edit.Editor(ctx.peer, ctx.settings.login_failure_limit, ctx.settings.system_name)
+    outcome = account_edit.edit_account(ctx.db, account, _changes(params), verdict, ctx.now, editor)
     return AccountEdited(account=account.name, edit=outcome.applied, account_data=account_data(ctx, account))
 
 
@@ -134,12 +157,25 @@ def cleanup_accounts(_: NoParams, ctx: Context) -> AccountsCleaned:
 
 
 ROUTES = [
-    client_route("new", "account", create, Access.SESSION, NewAccountParams, "Create an account"),
-    client_route("login", None, login, Access.SESSION, LoginParams, "Log an account in on this session"),
+    client_route(
+        "new",
+        "account",
+        create,
+        Access.SESSION,
+        NewAccountParams,
+        "Create an account",
+        prepare=prepare_create,
+        counts_as_anonymous=True,
+    ),
+    client_route(
+        "login", None, login, Access.SESSION, LoginParams, "Log an account in on this session", prepare=prepare_login
+    ),
     client_route("logout", None, logout, Access.USER, summary="Log the active account out"),
     client_route("switch", "account", switch, Access.USER, SwitchAccountParams, "Make a stacked account active"),
     client_route("view", "account", view, Access.USER, summary="View the active account", read_only=True),
-    client_route("edit", "account", edit, Access.USER, EditAccountParams, "Edit the active account"),
+    client_route(
+        "edit", "account", edit, Access.USER, EditAccountParams, "Edit the active account", prepare=prepare_edit
+    ),
     client_route("unlink", "account", unlink, Access.USER, summary="Order the active account's deletion"),
     client_route("view", "login", login_records, Access.USER, summary="View login records", read_only=True),
     client_route("view", "logout", logout_records, Access.USER, summary="View logout records", read_only=True),

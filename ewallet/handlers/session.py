@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ewallet.context import Context
+from ewallet.domain import peer_sessions
 from ewallet.domain import sessions as session_store
 from ewallet.routes import Access, Route
 from ewallet.schemas.base import NoParams
@@ -15,8 +16,9 @@ def request_client_id(_: NoParams, ctx: Context) -> ClientIdIssued:
 
 def request_session_token(params: SessionTokenParams, ctx: Context) -> SessionTokenIssued:
     lifetimes = ctx.services.lifetimes
+    peer_sessions.ensure_room(ctx.db, ctx.peer, ctx.now, lifetimes, ctx.settings.unused_sessions_per_peer)
     token, session = session_store.create_session(
-        ctx.db, ctx.client_id or "", ctx.now, lifetimes, params.expiration_date
+        ctx.db, ctx.client_id or "", ctx.now, lifetimes, params.expiration_date, peer_sessions.stored_peer(ctx.peer)
     )
     pool = ctx.services.pool
     pool.assign(session.id, session_store.effective_expiry(session, lifetimes))

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.instructions.expect import ACCOUNT_DATA, call, ok, refused, shaped
-from tests.support import PASSWORD, LineClient, Running, new_account
+from tests.support import PASSWORD, LineClient, Running, new_account, running_server
 
 EDIT_FLAGS = {"name", "pass", "alias", "email", "phone"}
 NOTHING = dict.fromkeys(EDIT_FLAGS, False)
@@ -210,3 +210,146 @@ class TestEditAccount:
         await edited(client, user_alias="Bobby")
         ok(await call(client, "switch=account", account="alice@example.com"), "account", "session_data")
         assert (await view_account(client))["alias"] is None
+
+
+WRONG = "Wrong!pass123"
+
+
+async def login(client: LineClient, password: str = PASSWORD) -> dict[str, Any]:
+    return await client.call(action="login", user_name="alice", user_pass=password)
+
+
+class TestEditThrottle:
+    """§11: a password or email change with a wrong current_pass counts as a failed login of the
+    account; after the limit such edits are refused rate_limited before the password is checked."""
+
+    async def guess(self, client: LineClient, times: int) -> None:
+        for _ in range(times):
+            refused(await edit(client, user_email="thief@example.com", current_pass=WRONG), "invalid_value")
+
+    async def test_wrong_guesses_then_even_the_right_password_is_refused_until_the_throttle_passes(
+        self, any_server: Running
+    ) -> None:
+        client = await any_server.user("alice")
+        await self.guess(client, 5)
+        for password in (WRONG, PASSWORD):
+            refused(await edit(client, user_email="thief@example.com", current_pass=password), "rate_limited")
+        assert (await view_account(client))["email"] == "alice@example.com"
+        any_server.clock.advance(1)
+        answer = await edited(client, user_email="thief@example.com", current_pass=PASSWORD)
+        assert answer["edit"] == NOTHING | {"email": True}
+
+    async def test_the_failures_are_kept_and_count_for_logins(self, any_server: Running) -> None:
+        client = await any_server.user("alice")
+        await self.guess(client, 4)
+        other = await any_server.session()
+        refused(await login(other, WRONG), "invalid_credentials")  # the fifth failure in a row
+        refused(await login(other), "rate_limited")
+        refused(await edit(client, user_pass="New!pass2", current_pass=PASSWORD), "rate_limited")
+
+    async def test_failed_logins_count_for_edits(self, any_server: Running) -> None:
+        client = await any_server.user("alice")
+        other = await any_server.session()
+        for _ in range(5):
+            refused(await login(other, WRONG), "invalid_credentials")
+        refused(await edit(client, user_pass="New!pass2", current_pass=PASSWORD), "rate_limited")
+
+    async def test_other_fields_given_alongside_still_apply_and_the_guess_still_counts(
+        self, any_server: Running
+    ) -> None:
+        client = await any_server.user("alice")
+        for n in range(5):
+            answer = await edited(client, user_pass="New!pass2", current_pass=WRONG, user_alias=f"Al{n}")
+            assert answer["edit"] == NOTHING | {"alias": True}
+        refused(await login(await any_server.session()), "rate_limited")
+
+    async def test_while_throttled_a_password_edit_applies_nothing(self, server: Running) -> None:
+        client = await server.user("alice")
+        await self.guess(client, 5)
+        before = await view_account(client)
+        refused(await edit(client, user_email="a2@example.com", current_pass=PASSWORD, user_alias="Al"), "rate_limited")
+        assert await view_account(client) == before
+
+    async def test_while_throttled_edits_that_check_no_password_still_apply(self, server: Running) -> None:
+        client = await server.user("alice")
+        await self.guess(client, 5)
+        assert (await edited(client, user_alias="Al"))["edit"] == NOTHING | {"alias": True}
+        answer = refused(await edit(client, user_email="a2@example.com"), "invalid_value")
+        assert answer["error"] == "no given field could be applied (user_email: current_pass is required)"
+
+    async def test_the_right_current_password_resets_the_count(self, server: Running) -> None:
+        client = await server.user("alice")
+        await self.guess(client, 4)
+        await edited(client, user_email="alice2@example.com", current_pass=PASSWORD)
+        await self.guess(client, 4)
+        assert (await edited(client, user_pass="New!pass2", current_pass=PASSWORD))["edit"]["pass"] is True
+
+    async def test_a_missing_current_password_is_not_a_failure(self, server: Running) -> None:
+        client = await server.user("alice")
+        for _ in range(6):
+            refused(await edit(client, user_pass="New!pass2"), "invalid_value")
+        ok(await login(await server.session()), "account", "session_data")
+
+    async def test_the_wrong_guesses_count_for_the_address_too(self, sqlite_url: str) -> None:
+        async with running_server(sqlite_url, peer_login_rate=3, login_failure_limit=100) as running:
+            client = await running.user("alice")
+            await self.guess(client, 3)
+            refused(await login(await running.session()), "rate_limited")
+            other = await running.client_from("127.0.0.2")
+            await other.open_session()
+            ok(await login(other), "account", "session_data")
+
+
+class TestNothingAppliedSaysWhy:
+    """When nothing at all was applied, the invalid_value message names each field and why (§11)."""
+
+    @pytest.mark.parametrize(
+        ("fields", "why"),
+        [
+            ({"user_name": "bob"}, "user_name: is taken"),
+            ({"user_name": "EWALLET-SYSTEM"}, "user_name: is taken"),
+            ({"user_name": "b@b"}, "user_name: must be printable and must not contain @"),
+            ({"user_pass": "New!pass2"}, "user_pass: current_pass is required"),
+            ({"user_pass": "New!pass2", "current_pass": WRONG}, "user_pass: current_pass is wrong"),
+            (
+                {"user_pass": "nodigits!", "current_pass": PASSWORD},
+                "user_pass: needs 8 to 128 characters with a letter, a digit and a symbol",
+            ),
+            (
+                {"user_pass": PASSWORD, "current_pass": PASSWORD},
+                "user_pass: must differ from the current and the two previous passwords",
+            ),
+            ({"user_email": "bob@example.com", "current_pass": PASSWORD}, "user_email: is taken"),
+            ({"user_email": "not-an-email", "current_pass": PASSWORD}, "user_email: is not a valid email address"),
+            ({"user_email": "a2@example.com"}, "user_email: current_pass is required"),
+            (
+                {"user_name": "bob", "user_pass": "New!pass2", "user_email": "a2@example.com", "current_pass": WRONG},
+                "user_name: is taken; user_pass: current_pass is wrong; user_email: current_pass is wrong",
+            ),
+            (
+                {"user_email": "bob@example.com", "user_pass": "nosymbol12", "current_pass": PASSWORD},
+                "user_pass: needs 8 to 128 characters with a letter, a digit and a symbol; user_email: is taken",
+            ),
+        ],
+        ids=[
+            "name-taken",
+            "name-reserved",
+            "name-invalid",
+            "pass-without-current",
+            "pass-wrong-current",
+            "pass-weak",
+            "pass-reused",
+            "email-taken",
+            "email-invalid",
+            "email-without-current",
+            "three-fields",
+            "weak-and-taken",
+        ],
+    )
+    async def test_names_each_field_and_the_reason(self, server: Running, fields: dict, why: str) -> None:
+        await server.user("bob")
+        client = await server.user("alice")
+        before = await view_account(client)
+        answer = refused(await edit(client, **fields), "invalid_value")
+        assert answer["error"] == f"no given field could be applied ({why})"
+        assert await view_account(client) == before

@@ -29,6 +29,7 @@ DRILL_FLAGS = {
     "--argon2-memory-kib": "64",
     "--argon2-parallelism": "1",
     "--anon-rate": "0",
+    "--unused-sessions-per-peer": "0",
     "--session-sweep": "0",
     "--account-sweep": "0",
     "--timer-sweep": "0",
