@@ -38,6 +38,10 @@ class Settings:
     host: str = field(default="127.0.0.1", metadata=_opt("address to listen on"))
     port: int = field(default=8080, metadata=_opt("TCP port (0 picks a free one)"))
     http_port: int | None = field(default=None, metadata=_opt("also serve the HTTP API on this port"))
+    forwarded_allow_ips: str | None = field(
+        default=None,
+        metadata=_opt("addresses or networks, comma-separated, whose X-Forwarded-For the HTTP face trusts"),
+    )
     database_url: str = field(
         default="sqlite:///./ewallet.db",
         metadata=_opt("SQLAlchemy database URL (sqlite:///file or postgresql+psycopg://...)", flag="database"),

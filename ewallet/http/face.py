@@ -63,6 +63,10 @@ class HttpFace:
             timeout_graceful_shutdown=int(self.settings.shutdown_grace),
             limit_concurrency=self.settings.max_connections,
             server_header=False,
+            # uvicorn trusts X-Forwarded-For from loopback by default; behind nothing, that would
+            # let any local client pick the address the per-peer limits count against.
+            proxy_headers=self.settings.forwarded_allow_ips is not None,
+            forwarded_allow_ips=self.settings.forwarded_allow_ips,
         )
         self._server = _EmbeddedServer(config)
         self._task = asyncio.get_running_loop().create_task(self._server.serve(sockets=[sock]))
