@@ -13,6 +13,7 @@ from typing import Any
 
 from ewallet import wire
 from ewallet.domain.errors import Capacity, EwalletError, FrameTooLarge
+from ewallet.flow import FlowControl, FrameTimer
 from ewallet.framing import Line, LineFramer, TooLarge
 from ewallet.protocol import failure
 from ewallet.settings import Settings
@@ -39,25 +40,27 @@ class Connection(asyncio.Protocol):
         self.queue: deque[Any] = deque()
         self.wakeup = asyncio.Event()
         self.transport: asyncio.Transport | None = None
+        self.flow: FlowControl | None = None
         self.peer = "unknown"
         self.task: asyncio.Task[None] | None = None
         self.busy = False
-        self.reading_paused = False
-        self.writing_paused = False
-        self.can_write = asyncio.Event()
-        self.can_write.set()
         self.closing = False
         self.lingering = False
         self.loop = asyncio.get_running_loop()
         self.last_activity = self.loop.time()
         self.idle_timer: asyncio.TimerHandle | None = None
-        self.frame_timer: asyncio.TimerHandle | None = None
+        self.frame_timer = FrameTimer(self.loop, self.settings.frame_timeout, self._frame_expired)
+
+    @property
+    def reading_paused(self) -> bool:
+        return self.flow is not None and self.flow.read_paused
 
     # -- transport callbacks ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio.Transport; they provide its methods.
         self.transport = typing.cast(asyncio.Transport, transport)
+        self.flow = FlowControl(self.transport)
         peer = transport.get_extra_info("peername")
         self.peer = str(peer[0]) if isinstance(peer, tuple) else "local"
         if len(self.server.connections) >= self.settings.max_connections or self.server.stopping:
@@ -73,12 +76,16 @@ class Connection(asyncio.Protocol):
         if self.closing:
             return
         self.last_activity = self.loop.time()
+        was_partial, ended = self.framer.partial, self.framer.lines_ended
         for event in self.framer.feed(data):
             self.queue.append(event)
             if isinstance(event, TooLarge) and event.fatal:
                 self._stop_reading_for_good()
                 break
-        self._update_frame_timer()
+        if not self.framer.partial:
+            self.frame_timer.stop()
+        elif not was_partial or self.framer.lines_ended != ended:
+            self.frame_timer.start()  # each line gets the whole timeout from its own first byte
         self.wakeup.set()
         if len(self.queue) >= MAX_QUEUED_LINES:
             self._pause_reading()
@@ -91,7 +98,7 @@ class Connection(asyncio.Protocol):
             self.queue.extend(self.framer.finish())
             self.queue.append(_CLOSE)
             self.closing = True
-            self._cancel_frame_timer()
+            self.frame_timer.stop()
             self.wakeup.set()
         return True  # keep our write side open until the answers are out
 
@@ -99,33 +106,35 @@ class Connection(asyncio.Protocol):
         self.closing = True
         self.queue.clear()
         self.server.connections.discard(self)
-        self._cancel_frame_timer()
+        self.frame_timer.stop()
         if self.idle_timer is not None:
             self.idle_timer.cancel()
-        self.can_write.set()
+        if self.flow is not None:
+            self.flow.resume_writing()
         self.wakeup.set()
         if self.task is not None and not self.busy:
             self.task.cancel()
 
     def pause_writing(self) -> None:
-        self.writing_paused = True
-        self.can_write.clear()
+        assert self.flow is not None
+        self.flow.pause_writing()
         self._pause_reading()
 
     def resume_writing(self) -> None:
-        self.writing_paused = False
-        self.can_write.set()
+        assert self.flow is not None
+        self.flow.resume_writing()
         self._maybe_resume_reading()
 
     # -- the answering loop ----------------------------------------------------------------------
 
     async def serve(self) -> None:
-        transport = self.transport
-        assert transport is not None
+        transport, flow = self.transport, self.flow
+        assert transport is not None and flow is not None
         try:
             while True:
                 while not self.queue:
-                    if transport.is_closing():
+                    # Closing with nothing left to answer (a frame timeout, a shutdown): done.
+                    if self.closing or transport.is_closing():
                         return
                     self.wakeup.clear()
                     await self.wakeup.wait()
@@ -150,8 +159,8 @@ class Connection(asyncio.Protocol):
                     return
                 transport.write(answer)
                 self.last_activity = self.loop.time()
-                if self.writing_paused:
-                    await self.can_write.wait()
+                if flow.write_paused:
+                    await flow.drain()
                 if self.server.stopping:
                     break
         except asyncio.CancelledError:
@@ -170,13 +179,14 @@ class Connection(asyncio.Protocol):
             return
         if transport.can_write_eof():
             transport.write_eof()
-        if self.reading_paused:
-            transport.resume_reading()
-            self.reading_paused = False
+        self.frame_timer.stop()
+        if self.flow is not None and self.flow.read_paused:
+            self.flow.resume_reading()
         self.loop.call_later(LINGER_SECONDS, self.close)
 
     def close(self) -> None:
         self.closing = True
+        self.frame_timer.stop()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
@@ -204,48 +214,33 @@ class Connection(asyncio.Protocol):
             return
         self.idle_timer = self.loop.call_later(max(self.settings.idle_timeout - quiet, 0.05), self._check_idle)
 
-    def _update_frame_timer(self) -> None:
-        if self.framer.partial:
-            if self.frame_timer is None:
-                self.frame_timer = self.loop.call_later(self.settings.frame_timeout, self._frame_expired)
-        else:
-            self._cancel_frame_timer()
-
-    def _cancel_frame_timer(self) -> None:
-        if self.frame_timer is not None:
-            self.frame_timer.cancel()
-            self.frame_timer = None
-
     def _frame_expired(self) -> None:
-        self.frame_timer = None
-        if self.framer.partial and self.transport is not None:
-            log.debug("closing connection from %s: line not completed in time", self.peer)
-            self.queue.clear()
-            if not self.busy:
-                self.close()
-            else:
-                self.closing = True
+        """The line was not completed in time: close, after the answer of an instruction that is
+        running now (the answering loop ends once it finds nothing left to answer)."""
+        log.debug("closing connection from %s: line not completed in time", self.peer)
+        self.closing = True
+        self.queue.clear()
+        self.wakeup.set()
 
     def _stop_reading_for_good(self) -> None:
         self.closing = True
         self._pause_reading()
 
     def _pause_reading(self) -> None:
-        if not self.reading_paused and self.transport is not None and not self.transport.is_closing():
-            self.transport.pause_reading()
-            self.reading_paused = True
+        if self.flow is not None:
+            self.flow.pause_reading()
+        self.frame_timer.pause()
 
     def _maybe_resume_reading(self) -> None:
         if (
-            self.reading_paused
+            self.flow is not None
+            and self.flow.read_paused
             and not self.closing
-            and not self.writing_paused
+            and not self.flow.write_paused
             and len(self.queue) < MAX_QUEUED_LINES // 2
-            and self.transport is not None
-            and not self.transport.is_closing()
         ):
-            self.transport.resume_reading()
-            self.reading_paused = False
+            self.flow.resume_reading()
+            self.frame_timer.resume()
 
 
 class LineServer:
