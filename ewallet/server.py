@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
+import struct
+import termios
 import typing
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -23,13 +26,30 @@ log = logging.getLogger(__name__)
 LineHandler = Callable[[bytes, str], Awaitable[bytes]]
 #: Lines queued on one connection before reading pauses (pipelining without reading answers).
 MAX_QUEUED_LINES = 256
-#: Seconds a connection closed for an overrun keeps draining input before it is closed.
+#: Seconds a connection the server closes (an overrun, a frame timeout) keeps draining input
+#: while its last answers are delivered.
 LINGER_SECONDS = 2.0
+#: A finishing connection closes once its answers are delivered and the client has sent nothing
+#: for this long (or has closed its side): closing while input still arrives makes the kernel
+#: reset the connection, and a reset can cost the client answers it has not read yet.
+QUIET_SECONDS = 0.2
 _CLOSE = object()
 
 
 def error_line(error: EwalletError) -> bytes:
     return wire.encode(failure(error))
+
+
+def unacknowledged(transport: asyncio.BaseTransport) -> int:
+    """Bytes written to the socket that the peer has not acknowledged (Linux SIOCOUTQ); 0 where
+    the platform cannot tell."""
+    sock = transport.get_extra_info("socket")
+    if sock is None or not hasattr(termios, "TIOCOUTQ"):
+        return 0
+    try:
+        return int(struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0"))[0])
+    except (OSError, ValueError):  # closed meanwhile
+        return 0
 
 
 class Connection(asyncio.Protocol):
@@ -44,10 +64,15 @@ class Connection(asyncio.Protocol):
         self.peer = "unknown"
         self.task: asyncio.Task[None] | None = None
         self.busy = False
+        #: No further line is taken: the connection is on its way out.
         self.closing = False
-        self.lingering = False
+        #: Half-closed by us: the last answers are being delivered while input is discarded.
+        self.finishing = False
+        #: The client closed its side: it sends nothing more.
+        self.peer_eof = False
         self.loop = asyncio.get_running_loop()
         self.last_activity = self.loop.time()
+        self.last_input = self.last_activity
         self.idle_timer: asyncio.TimerHandle | None = None
         self.frame_timer = FrameTimer(self.loop, self.settings.frame_timeout, self._frame_expired)
 
@@ -73,9 +98,10 @@ class Connection(asyncio.Protocol):
         self._arm_idle_timer()
 
     def data_received(self, data: bytes) -> None:
+        self.last_input = self.loop.time()
         if self.closing:
             return
-        self.last_activity = self.loop.time()
+        self.last_activity = self.last_input
         was_partial, ended = self.framer.partial, self.framer.lines_ended
         for event in self.framer.feed(data):
             self.queue.append(event)
@@ -91,9 +117,7 @@ class Connection(asyncio.Protocol):
             self._pause_reading()
 
     def eof_received(self) -> bool:
-        if self.lingering:
-            self.close()
-            return False
+        self.peer_eof = True
         if not self.closing:
             self.queue.extend(self.framer.finish())
             self.queue.append(_CLOSE)
@@ -118,7 +142,8 @@ class Connection(asyncio.Protocol):
     def pause_writing(self) -> None:
         assert self.flow is not None
         self.flow.pause_writing()
-        self._pause_reading()
+        if not self.finishing:  # a finishing connection must keep draining input
+            self._pause_reading()
 
     def resume_writing(self) -> None:
         assert self.flow is not None
@@ -146,7 +171,6 @@ class Connection(asyncio.Protocol):
                     if not event.answered and not transport.is_closing():
                         transport.write(error_line(FrameTooLarge()))
                     if event.fatal:
-                        self._linger()
                         return
                     continue
                 assert isinstance(event, Line)
@@ -166,23 +190,45 @@ class Connection(asyncio.Protocol):
         except asyncio.CancelledError:
             pass
         finally:
-            if not self.lingering:
-                self.close()
+            self.finish(self.server.deadline if self.server.stopping else self.loop.time() + LINGER_SECONDS)
 
-    def _linger(self) -> None:
-        """Close after an overrun without resetting: half-close once the error line is out and
-        discard what the client still sends for a moment. Closing with unread input would make
-        the kernel send a reset, which can destroy the error line before the client reads it."""
-        self.lingering = True
+    def finish(self, deadline: float) -> None:
+        """Close without losing answers. The socket is not simply closed: with input unread (a
+        client still pipelining) the kernel would reset the connection and drop the answers not
+        yet delivered, and answers still in the transport's buffer would be lost if the process
+        exits first. So: half-close once the buffer is written, discard what the client still
+        sends, and close once the client has every answer and has gone quiet or closed its
+        side, or at the deadline."""
+        transport = self.transport
+        self.closing = True
+        self.queue.clear()
+        self.frame_timer.stop()
+        if self.finishing or transport is None or transport.is_closing():
+            return
+        if self.peer_eof:  # nothing more will arrive, so closing cannot reset
+            self.close()
+            return
+        self.finishing = True
+        if self.flow is not None:
+            self.flow.resume_reading()
+        try:
+            if transport.can_write_eof():
+                transport.write_eof()
+        except OSError:  # the client reset the connection while it was not being read
+            self.abort()
+            return
+        self._close_when_delivered(deadline)
+
+    def _close_when_delivered(self, deadline: float) -> None:
         transport = self.transport
         if transport is None or transport.is_closing():
             return
-        if transport.can_write_eof():
-            transport.write_eof()
-        self.frame_timer.stop()
-        if self.flow is not None and self.flow.read_paused:
-            self.flow.resume_reading()
-        self.loop.call_later(LINGER_SECONDS, self.close)
+        now = self.loop.time()
+        delivered = transport.get_write_buffer_size() == 0 and unacknowledged(transport) == 0
+        if (delivered and (self.peer_eof or now - self.last_input >= QUIET_SECONDS)) or now >= deadline:
+            self.close()
+            return
+        self.loop.call_later(0.02, self._close_when_delivered, deadline)
 
     def close(self) -> None:
         self.closing = True
@@ -190,13 +236,21 @@ class Connection(asyncio.Protocol):
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
-    def stop_after_current(self) -> None:
-        """Shutdown: lines received but not started are dropped unanswered."""
+    def abort(self) -> None:
+        """The grace period is over: drop the connection now."""
+        self.closing = True
+        self.frame_timer.stop()
+        if self.transport is not None:
+            self.transport.abort()
+
+    def stop_after_current(self, deadline: float) -> None:
+        """Shutdown: lines received but not started are dropped unanswered; a running
+        instruction is answered first (the answering loop then finishes the connection)."""
         self.closing = True
         self.queue.clear()
         self._pause_reading()
         if not self.busy:
-            self.close()
+            self.finish(deadline)
         self.wakeup.set()
 
     # -- timers and flow control -----------------------------------------------------------------
@@ -223,6 +277,8 @@ class Connection(asyncio.Protocol):
         self.wakeup.set()
 
     def _stop_reading_for_good(self) -> None:
+        """An overrun: the lines before it are answered, then the connection finishes, so the
+        client reads the error line and a clean end of stream rather than a reset."""
         self.closing = True
         self._pause_reading()
 
@@ -251,6 +307,8 @@ class LineServer:
         self.handle_line = handle_line
         self.connections: set[Connection] = set()
         self.stopping = False
+        #: Loop time by which a shutdown has answered, delivered and closed everything.
+        self.deadline = 0.0
         self._server: asyncio.Server | None = None
 
     async def start(self, host: str | None = None, port: int | None = None) -> tuple[str, int]:
@@ -266,19 +324,26 @@ class LineServer:
         return str(address[0]), int(address[1])
 
     async def stop(self, grace: float | None = None) -> None:
-        """Stop accepting, let started instructions finish (up to the grace period), close."""
+        """Stop accepting, let started instructions finish and their answers reach the clients
+        (all within the grace period), then close what is left."""
+        loop = asyncio.get_running_loop()
         self.stopping = True
+        self.deadline = loop.time() + (grace if grace is not None else self.settings.shutdown_grace)
         if self._server is not None:
             self._server.close()
         for connection in list(self.connections):
-            connection.stop_after_current()
+            connection.stop_after_current(self.deadline)
         tasks = [c.task for c in self.connections if c.task is not None and not c.task.done()]
         if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=grace if grace is not None else self.settings.shutdown_grace)
+            _, pending = await asyncio.wait(tasks, timeout=max(self.deadline - loop.time(), 0))
             for task in pending:
                 task.cancel()
+        # Answers are delivered by the event loop: it must not end before the connections have.
+        while self.connections and loop.time() < self.deadline:
+            await asyncio.sleep(0.02)
         for connection in list(self.connections):
-            connection.close()
+            connection.abort()
+        await asyncio.sleep(0)  # connection_lost runs
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), timeout=1.0)
