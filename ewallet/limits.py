@@ -1,4 +1,5 @@
-"""Process limits a server needs: one file descriptor per connection."""
+"""Process limits a server needs: one connection cap for TCP and HTTP together, and one file
+descriptor per connection."""
 
 from __future__ import annotations
 
@@ -6,6 +7,29 @@ import logging
 import resource
 
 log = logging.getLogger(__name__)
+
+
+class ConnectionCap:
+    """The open connections of the process, TCP and HTTP alike, against max_connections (§1).
+    Each connection takes a place when it is made and gives it back when it is lost; giving
+    back twice, or a place never taken, changes nothing."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._holders: set[object] = set()
+
+    @property
+    def open(self) -> int:
+        return len(self._holders)
+
+    def take(self, holder: object) -> bool:
+        if len(self._holders) >= self.limit:
+            return False
+        self._holders.add(holder)
+        return True
+
+    def give_back(self, holder: object) -> None:
+        self._holders.discard(holder)
 
 
 def raise_fd_limit(wanted: int) -> int:

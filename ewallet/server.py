@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
-import struct
-import termios
 import typing
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -16,8 +13,9 @@ from typing import Any
 
 from ewallet import wire
 from ewallet.domain.errors import Capacity, EwalletError, FrameTooLarge
-from ewallet.flow import FlowControl, FrameTimer
+from ewallet.flow import QUIET_SECONDS, FlowControl, FrameTimer, close_when_delivered, half_close
 from ewallet.framing import Line, LineFramer, TooLarge
+from ewallet.limits import ConnectionCap
 from ewallet.protocol import failure
 from ewallet.settings import Settings
 
@@ -29,27 +27,11 @@ MAX_QUEUED_LINES = 256
 #: Seconds a connection the server closes (an overrun, a frame timeout) keeps draining input
 #: while its last answers are delivered.
 LINGER_SECONDS = 2.0
-#: A finishing connection closes once its answers are delivered and the client has sent nothing
-#: for this long (or has closed its side): closing while input still arrives makes the kernel
-#: reset the connection, and a reset can cost the client answers it has not read yet.
-QUIET_SECONDS = 0.2
 _CLOSE = object()
 
 
 def error_line(error: EwalletError) -> bytes:
     return wire.encode(failure(error))
-
-
-def unacknowledged(transport: asyncio.BaseTransport) -> int:
-    """Bytes written to the socket that the peer has not acknowledged (Linux SIOCOUTQ); 0 where
-    the platform cannot tell."""
-    sock = transport.get_extra_info("socket")
-    if sock is None or not hasattr(termios, "TIOCOUTQ"):
-        return 0
-    try:
-        return int(struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0"))[0])
-    except (OSError, ValueError):  # closed meanwhile
-        return 0
 
 
 class Connection(asyncio.Protocol):
@@ -88,7 +70,7 @@ class Connection(asyncio.Protocol):
         self.flow = FlowControl(self.transport)
         peer = transport.get_extra_info("peername")
         self.peer = str(peer[0]) if isinstance(peer, tuple) else "local"
-        if len(self.server.connections) >= self.settings.max_connections or self.server.stopping:
+        if self.server.stopping or not self.server.cap.take(self):
             self.transport.write(error_line(Capacity("too many connections; try again later")))
             self.transport.close()
             return
@@ -130,6 +112,7 @@ class Connection(asyncio.Protocol):
         self.closing = True
         self.queue.clear()
         self.server.connections.discard(self)
+        self.server.cap.give_back(self)
         self.frame_timer.stop()
         if self.idle_timer is not None:
             self.idle_timer.cancel()
@@ -211,24 +194,11 @@ class Connection(asyncio.Protocol):
         self.finishing = True
         if self.flow is not None:
             self.flow.resume_reading()
-        try:
-            if transport.can_write_eof():
-                transport.write_eof()
-        except OSError:  # the client reset the connection while it was not being read
-            self.abort()
-            return
-        self._close_when_delivered(deadline)
+        if half_close(transport):
+            close_when_delivered(self.loop, transport, deadline, self._quiet)
 
-    def _close_when_delivered(self, deadline: float) -> None:
-        transport = self.transport
-        if transport is None or transport.is_closing():
-            return
-        now = self.loop.time()
-        delivered = transport.get_write_buffer_size() == 0 and unacknowledged(transport) == 0
-        if (delivered and (self.peer_eof or now - self.last_input >= QUIET_SECONDS)) or now >= deadline:
-            self.close()
-            return
-        self.loop.call_later(0.02, self._close_when_delivered, deadline)
+    def _quiet(self) -> bool:
+        return self.peer_eof or self.loop.time() - self.last_input >= QUIET_SECONDS
 
     def close(self) -> None:
         self.closing = True
@@ -300,11 +270,13 @@ class Connection(asyncio.Protocol):
 
 
 class LineServer:
-    """Serves `handle_line` over TCP. start() binds; stop() shuts down gracefully."""
+    """Serves `handle_line` over TCP. start() binds; stop() shuts down gracefully. `cap` counts
+    the process's connections (the HTTP face's too) against max_connections."""
 
-    def __init__(self, settings: Settings, handle_line: LineHandler) -> None:
+    def __init__(self, settings: Settings, handle_line: LineHandler, cap: ConnectionCap | None = None) -> None:
         self.settings = settings
         self.handle_line = handle_line
+        self.cap = cap if cap is not None else ConnectionCap(settings.max_connections)
         self.connections: set[Connection] = set()
         self.stopping = False
         #: Loop time by which a shutdown has answered, delivered and closed everything.
