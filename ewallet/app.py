@@ -71,9 +71,11 @@ class App:
 
     async def stop(self) -> None:
         await self.maintenance.stop()
+        # Both faces stop accepting at once and share one grace period.
+        stopping = [self.server.stop()]
         if self.http is not None:
-            await self.http.stop()
-        await self.server.stop()
+            stopping.append(self.http.stop())
+        await asyncio.gather(*stopping)
         await asyncio.get_running_loop().run_in_executor(None, self.manager.close)
         self.engine.dispose()
         if self.accept_errors is not None:
