@@ -20,6 +20,7 @@ from ewallet.domain.passwords import PasswordHasher
 from ewallet.domain.sessions import Lifetimes
 from ewallet.group_commit import GroupCommit, SharedRead
 from ewallet.http.face import HttpFace
+from ewallet.limits import AcceptErrorLog
 from ewallet.maintenance import Job, Maintenance, sweep_accounts, sweep_sessions, sweep_timers
 from ewallet.routes import RouteTable, build_route_table
 from ewallet.server import LineServer
@@ -45,10 +46,13 @@ class App:
     http: HttpFace | None = field(default=None)
     #: Where the HTTP face listens once started (its port is the real one when http_port is 0).
     http_address: tuple[str, int] | None = field(default=None)
+    accept_errors: AcceptErrorLog | None = field(default=None)
 
     async def start(self, *, tcp: bool = True) -> tuple[str, int]:
         """Start the TCP listener (unless tcp=False), the HTTP face when configured, and the
         periodic jobs. Returns the TCP address, or the HTTP one when only HTTP runs."""
+        self.accept_errors = AcceptErrorLog(asyncio.get_running_loop())
+        self.accept_errors.install()
         if tcp:
             self.address = await self.server.start()
             host, port = self.address
@@ -67,11 +71,15 @@ class App:
 
     async def stop(self) -> None:
         await self.maintenance.stop()
+        # Both faces stop accepting at once and share one grace period.
+        stopping = [self.server.stop()]
         if self.http is not None:
-            await self.http.stop()
-        await self.server.stop()
+            stopping.append(self.http.stop())
+        await asyncio.gather(*stopping)
         await asyncio.get_running_loop().run_in_executor(None, self.manager.close)
         self.engine.dispose()
+        if self.accept_errors is not None:
+            self.accept_errors.uninstall()
 
     async def serve_until_signalled(self, *, tcp: bool = True) -> None:
         """Run until SIGINT or SIGTERM, then shut down gracefully."""

@@ -11,7 +11,7 @@ from dataclasses import fields
 from typing import Any
 
 from ewallet import __version__
-from ewallet.limits import raise_fd_limit
+from ewallet.limits import usable_connections
 from ewallet.settings import ENV_PREFIX, Settings, SettingsError, convert, kind_of
 
 
@@ -54,8 +54,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     configure_logging(settings.log_level)
-    # Each connection is a descriptor; keep headroom for the database and log files.
-    raise_fd_limit(settings.max_connections + 256)
+    settings = settings.replace(max_connections=usable_connections(settings.max_connections))
     app = build_app(settings)
     asyncio.run(app.serve_until_signalled())
     return 0
@@ -68,6 +67,7 @@ def cmd_http(args: argparse.Namespace) -> int:
     if settings.http_port is None:
         settings = settings.replace(http_port=8081)
     configure_logging(settings.log_level)
+    settings = settings.replace(max_connections=usable_connections(settings.max_connections))
     app = build_app(settings)
     asyncio.run(app.serve_until_signalled(tcp=False))
     return 0

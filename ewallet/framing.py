@@ -30,6 +30,9 @@ class LineFramer:
         self._buffer = bytearray()
         self._discarding = False
         self._discarded = 0
+        #: Newlines seen so far: a change tells the caller that a line ended and the partial one
+        #: now pending (if any) started afresh.
+        self.lines_ended = 0
 
     @property
     def partial(self) -> bool:
@@ -47,6 +50,7 @@ class LineFramer:
                     events.append(TooLarge(fatal=True, answered=True))
                 return events
             self._discarding = False
+            self.lines_ended += 1
             start = newline + 1
         buffer = self._buffer
         buffer += memoryview(data)[start:]
@@ -60,6 +64,7 @@ class LineFramer:
                 events.append(TooLarge())
             elif buffer[begin:end].strip():
                 events.append(Line(bytes(buffer[begin:end])))
+            self.lines_ended += 1
             begin = newline + 1
         del buffer[:begin]
         # A partial line may hold a trailing \r that the newline will drop, hence +1.

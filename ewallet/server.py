@@ -13,7 +13,9 @@ from typing import Any
 
 from ewallet import wire
 from ewallet.domain.errors import Capacity, EwalletError, FrameTooLarge
+from ewallet.flow import QUIET_SECONDS, FlowControl, FrameTimer, close_when_delivered, half_close
 from ewallet.framing import Line, LineFramer, TooLarge
+from ewallet.limits import ConnectionCap
 from ewallet.protocol import failure
 from ewallet.settings import Settings
 
@@ -22,7 +24,8 @@ log = logging.getLogger(__name__)
 LineHandler = Callable[[bytes, str], Awaitable[bytes]]
 #: Lines queued on one connection before reading pauses (pipelining without reading answers).
 MAX_QUEUED_LINES = 256
-#: Seconds a connection closed for an overrun keeps draining input before it is closed.
+#: Seconds a connection the server closes (an overrun, a frame timeout) keeps draining input
+#: while its last answers are delivered.
 LINGER_SECONDS = 2.0
 _CLOSE = object()
 
@@ -39,28 +42,35 @@ class Connection(asyncio.Protocol):
         self.queue: deque[Any] = deque()
         self.wakeup = asyncio.Event()
         self.transport: asyncio.Transport | None = None
+        self.flow: FlowControl | None = None
         self.peer = "unknown"
         self.task: asyncio.Task[None] | None = None
         self.busy = False
-        self.reading_paused = False
-        self.writing_paused = False
-        self.can_write = asyncio.Event()
-        self.can_write.set()
+        #: No further line is taken: the connection is on its way out.
         self.closing = False
-        self.lingering = False
+        #: Half-closed by us: the last answers are being delivered while input is discarded.
+        self.finishing = False
+        #: The client closed its side: it sends nothing more.
+        self.peer_eof = False
         self.loop = asyncio.get_running_loop()
         self.last_activity = self.loop.time()
+        self.last_input = self.last_activity
         self.idle_timer: asyncio.TimerHandle | None = None
-        self.frame_timer: asyncio.TimerHandle | None = None
+        self.frame_timer = FrameTimer(self.loop, self.settings.frame_timeout, self._frame_expired)
+
+    @property
+    def reading_paused(self) -> bool:
+        return self.flow is not None and self.flow.read_paused
 
     # -- transport callbacks ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio.Transport; they provide its methods.
         self.transport = typing.cast(asyncio.Transport, transport)
+        self.flow = FlowControl(self.transport)
         peer = transport.get_extra_info("peername")
         self.peer = str(peer[0]) if isinstance(peer, tuple) else "local"
-        if len(self.server.connections) >= self.settings.max_connections or self.server.stopping:
+        if self.server.stopping or not self.server.cap.take(self):
             self.transport.write(error_line(Capacity("too many connections; try again later")))
             self.transport.close()
             return
@@ -70,28 +80,31 @@ class Connection(asyncio.Protocol):
         self._arm_idle_timer()
 
     def data_received(self, data: bytes) -> None:
+        self.last_input = self.loop.time()
         if self.closing:
             return
-        self.last_activity = self.loop.time()
+        self.last_activity = self.last_input
+        was_partial, ended = self.framer.partial, self.framer.lines_ended
         for event in self.framer.feed(data):
             self.queue.append(event)
             if isinstance(event, TooLarge) and event.fatal:
                 self._stop_reading_for_good()
                 break
-        self._update_frame_timer()
+        if not self.framer.partial:
+            self.frame_timer.stop()
+        elif not was_partial or self.framer.lines_ended != ended:
+            self.frame_timer.start()  # each line gets the whole timeout from its own first byte
         self.wakeup.set()
         if len(self.queue) >= MAX_QUEUED_LINES:
             self._pause_reading()
 
     def eof_received(self) -> bool:
-        if self.lingering:
-            self.close()
-            return False
+        self.peer_eof = True
         if not self.closing:
             self.queue.extend(self.framer.finish())
             self.queue.append(_CLOSE)
             self.closing = True
-            self._cancel_frame_timer()
+            self.frame_timer.stop()
             self.wakeup.set()
         return True  # keep our write side open until the answers are out
 
@@ -99,33 +112,37 @@ class Connection(asyncio.Protocol):
         self.closing = True
         self.queue.clear()
         self.server.connections.discard(self)
-        self._cancel_frame_timer()
+        self.server.cap.give_back(self)
+        self.frame_timer.stop()
         if self.idle_timer is not None:
             self.idle_timer.cancel()
-        self.can_write.set()
+        if self.flow is not None:
+            self.flow.resume_writing()
         self.wakeup.set()
         if self.task is not None and not self.busy:
             self.task.cancel()
 
     def pause_writing(self) -> None:
-        self.writing_paused = True
-        self.can_write.clear()
-        self._pause_reading()
+        assert self.flow is not None
+        self.flow.pause_writing()
+        if not self.finishing:  # a finishing connection must keep draining input
+            self._pause_reading()
 
     def resume_writing(self) -> None:
-        self.writing_paused = False
-        self.can_write.set()
+        assert self.flow is not None
+        self.flow.resume_writing()
         self._maybe_resume_reading()
 
     # -- the answering loop ----------------------------------------------------------------------
 
     async def serve(self) -> None:
-        transport = self.transport
-        assert transport is not None
+        transport, flow = self.transport, self.flow
+        assert transport is not None and flow is not None
         try:
             while True:
                 while not self.queue:
-                    if transport.is_closing():
+                    # Closing with nothing left to answer (a frame timeout, a shutdown): done.
+                    if self.closing or transport.is_closing():
                         return
                     self.wakeup.clear()
                     await self.wakeup.wait()
@@ -137,7 +154,6 @@ class Connection(asyncio.Protocol):
                     if not event.answered and not transport.is_closing():
                         transport.write(error_line(FrameTooLarge()))
                     if event.fatal:
-                        self._linger()
                         return
                     continue
                 assert isinstance(event, Line)
@@ -150,43 +166,61 @@ class Connection(asyncio.Protocol):
                     return
                 transport.write(answer)
                 self.last_activity = self.loop.time()
-                if self.writing_paused:
-                    await self.can_write.wait()
+                if flow.write_paused:
+                    await flow.drain()
                 if self.server.stopping:
                     break
         except asyncio.CancelledError:
             pass
         finally:
-            if not self.lingering:
-                self.close()
+            self.finish(self.server.deadline if self.server.stopping else self.loop.time() + LINGER_SECONDS)
 
-    def _linger(self) -> None:
-        """Close after an overrun without resetting: half-close once the error line is out and
-        discard what the client still sends for a moment. Closing with unread input would make
-        the kernel send a reset, which can destroy the error line before the client reads it."""
-        self.lingering = True
+    def finish(self, deadline: float) -> None:
+        """Close without losing answers. The socket is not simply closed: with input unread (a
+        client still pipelining) the kernel would reset the connection and drop the answers not
+        yet delivered, and answers still in the transport's buffer would be lost if the process
+        exits first. So: half-close once the buffer is written, discard what the client still
+        sends, and close once the client has every answer and has gone quiet or closed its
+        side, or at the deadline."""
         transport = self.transport
-        if transport is None or transport.is_closing():
+        self.closing = True
+        self.queue.clear()
+        self.frame_timer.stop()
+        if self.finishing or transport is None or transport.is_closing():
             return
-        if transport.can_write_eof():
-            transport.write_eof()
-        if self.reading_paused:
-            transport.resume_reading()
-            self.reading_paused = False
-        self.loop.call_later(LINGER_SECONDS, self.close)
+        if self.peer_eof:  # nothing more will arrive, so closing cannot reset
+            self.close()
+            return
+        self.finishing = True
+        if self.flow is not None:
+            self.flow.resume_reading()
+        if half_close(transport):
+            close_when_delivered(self.loop, transport, deadline, self._quiet)
+
+    def _quiet(self) -> bool:
+        return self.peer_eof or self.loop.time() - self.last_input >= QUIET_SECONDS
 
     def close(self) -> None:
         self.closing = True
+        self.frame_timer.stop()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
-    def stop_after_current(self) -> None:
-        """Shutdown: lines received but not started are dropped unanswered."""
+    def abort(self) -> None:
+        """The grace period is over: drop the connection now."""
+        self.closing = True
+        self.frame_timer.stop()
+        if self.transport is not None:
+            self.transport.abort()
+
+    def stop_after_current(self, deadline: float) -> None:
+        """Shutdown: lines received but not started are dropped unanswered; a running
+        instruction is answered first (the answering loop then finishes the connection)."""
         self.closing = True
         self.queue.clear()
         self._pause_reading()
         if not self.busy:
-            self.close()
+            self.finish(deadline)
         self.wakeup.set()
 
     # -- timers and flow control -----------------------------------------------------------------
@@ -204,58 +238,49 @@ class Connection(asyncio.Protocol):
             return
         self.idle_timer = self.loop.call_later(max(self.settings.idle_timeout - quiet, 0.05), self._check_idle)
 
-    def _update_frame_timer(self) -> None:
-        if self.framer.partial:
-            if self.frame_timer is None:
-                self.frame_timer = self.loop.call_later(self.settings.frame_timeout, self._frame_expired)
-        else:
-            self._cancel_frame_timer()
-
-    def _cancel_frame_timer(self) -> None:
-        if self.frame_timer is not None:
-            self.frame_timer.cancel()
-            self.frame_timer = None
-
     def _frame_expired(self) -> None:
-        self.frame_timer = None
-        if self.framer.partial and self.transport is not None:
-            log.debug("closing connection from %s: line not completed in time", self.peer)
-            self.queue.clear()
-            if not self.busy:
-                self.close()
-            else:
-                self.closing = True
+        """The line was not completed in time: close, after the answer of an instruction that is
+        running now (the answering loop ends once it finds nothing left to answer)."""
+        log.debug("closing connection from %s: line not completed in time", self.peer)
+        self.closing = True
+        self.queue.clear()
+        self.wakeup.set()
 
     def _stop_reading_for_good(self) -> None:
+        """An overrun: the lines before it are answered, then the connection finishes, so the
+        client reads the error line and a clean end of stream rather than a reset."""
         self.closing = True
         self._pause_reading()
 
     def _pause_reading(self) -> None:
-        if not self.reading_paused and self.transport is not None and not self.transport.is_closing():
-            self.transport.pause_reading()
-            self.reading_paused = True
+        if self.flow is not None:
+            self.flow.pause_reading()
+        self.frame_timer.pause()
 
     def _maybe_resume_reading(self) -> None:
         if (
-            self.reading_paused
+            self.flow is not None
+            and self.flow.read_paused
             and not self.closing
-            and not self.writing_paused
+            and not self.flow.write_paused
             and len(self.queue) < MAX_QUEUED_LINES // 2
-            and self.transport is not None
-            and not self.transport.is_closing()
         ):
-            self.transport.resume_reading()
-            self.reading_paused = False
+            self.flow.resume_reading()
+            self.frame_timer.resume()
 
 
 class LineServer:
-    """Serves `handle_line` over TCP. start() binds; stop() shuts down gracefully."""
+    """Serves `handle_line` over TCP. start() binds; stop() shuts down gracefully. `cap` counts
+    the process's connections (the HTTP face's too) against max_connections."""
 
-    def __init__(self, settings: Settings, handle_line: LineHandler) -> None:
+    def __init__(self, settings: Settings, handle_line: LineHandler, cap: ConnectionCap | None = None) -> None:
         self.settings = settings
         self.handle_line = handle_line
+        self.cap = cap if cap is not None else ConnectionCap(settings.max_connections)
         self.connections: set[Connection] = set()
         self.stopping = False
+        #: Loop time by which a shutdown has answered, delivered and closed everything.
+        self.deadline = 0.0
         self._server: asyncio.Server | None = None
 
     async def start(self, host: str | None = None, port: int | None = None) -> tuple[str, int]:
@@ -271,19 +296,26 @@ class LineServer:
         return str(address[0]), int(address[1])
 
     async def stop(self, grace: float | None = None) -> None:
-        """Stop accepting, let started instructions finish (up to the grace period), close."""
+        """Stop accepting, let started instructions finish and their answers reach the clients
+        (all within the grace period), then close what is left."""
+        loop = asyncio.get_running_loop()
         self.stopping = True
+        self.deadline = loop.time() + (grace if grace is not None else self.settings.shutdown_grace)
         if self._server is not None:
             self._server.close()
         for connection in list(self.connections):
-            connection.stop_after_current()
+            connection.stop_after_current(self.deadline)
         tasks = [c.task for c in self.connections if c.task is not None and not c.task.done()]
         if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=grace if grace is not None else self.settings.shutdown_grace)
+            _, pending = await asyncio.wait(tasks, timeout=max(self.deadline - loop.time(), 0))
             for task in pending:
                 task.cancel()
+        # Answers are delivered by the event loop: it must not end before the connections have.
+        while self.connections and loop.time() < self.deadline:
+            await asyncio.sleep(0.02)
         for connection in list(self.connections):
-            connection.close()
+            connection.abort()
+        await asyncio.sleep(0)  # connection_lost runs
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), timeout=1.0)

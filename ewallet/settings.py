@@ -38,6 +38,10 @@ class Settings:
     host: str = field(default="127.0.0.1", metadata=_opt("address to listen on"))
     port: int = field(default=8080, metadata=_opt("TCP port (0 picks a free one)"))
     http_port: int | None = field(default=None, metadata=_opt("also serve the HTTP API on this port"))
+    forwarded_allow_ips: str | None = field(
+        default=None,
+        metadata=_opt("addresses or networks, comma-separated, whose X-Forwarded-For the HTTP face trusts"),
+    )
     database_url: str = field(
         default="sqlite:///./ewallet.db",
         metadata=_opt("SQLAlchemy database URL (sqlite:///file or postgresql+psycopg://...)", flag="database"),
@@ -58,7 +62,7 @@ class Settings:
     max_frame: int = field(default=65536, metadata=_opt("longest request line in bytes"))
     frame_timeout: float = field(default=30.0, metadata=_opt("seconds a started line may take to complete"))
     idle_timeout: float = field(default=300.0, metadata=_opt("seconds an idle connection is kept"))
-    max_connections: int = field(default=10000, metadata=_opt("most simultaneous connections"))
+    max_connections: int = field(default=10000, metadata=_opt("most simultaneous connections, TCP and HTTP together"))
     max_unsent: int = field(default=1 << 20, metadata=_opt("bytes of unsent answers before reading pauses"))
     shutdown_grace: float = field(default=10.0, metadata=_opt("seconds started instructions get at shutdown"))
     anon_rate: int = field(default=300, metadata=_opt("anonymous requests per minute per peer (0 = off)"))

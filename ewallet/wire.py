@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import Any
 
 import orjson
@@ -33,8 +34,21 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _integer(text: str) -> int:
+    """Python refuses to convert an integer of more digits than sys.get_int_max_str_digits()
+    (the conversion is quadratic), yet such a number is valid JSON. It stands in as
+    ±10^(limit-1): beyond every range of the protocol, so validation refuses it as out of range,
+    and never larger than the real value, so any bound below it compares the same. Lifting the
+    limit instead would let one line cost seconds of CPU."""
+    limit = sys.get_int_max_str_digits()
+    digits = len(text) - text.startswith("-")
+    if limit and digits > limit:
+        return -(10 ** (limit - 1)) if text.startswith("-") else 10 ** (limit - 1)
+    return int(text)
+
+
 _decoder = json.JSONDecoder(
-    object_pairs_hook=_no_duplicates, parse_constant=_reject_constant, parse_float=_finite_float
+    object_pairs_hook=_no_duplicates, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_integer
 )
 
 

@@ -16,6 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from ewallet import __version__, wire
 from ewallet.domain.errors import EwalletError, FrameTooLarge, InvalidInstruction, UnknownAction
@@ -87,6 +89,11 @@ def build_http_app(settings: Settings, table: RouteTable, manager: SessionManage
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(failure(UnknownAction("the request does not fit this endpoint")), status_code=400)
+
+    @app.exception_handler(ClientDisconnect)
+    async def on_disconnect(_: Request, exc: ClientDisconnect) -> Response:
+        # The connection went away mid-body (the client, or the frame timeout): no one to answer.
+        return Response(status_code=400)
 
     @app.exception_handler(Exception)
     async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:

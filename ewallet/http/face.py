@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import uvicorn
+
+from ewallet.http.protocol import HttpConnection
 
 if TYPE_CHECKING:
     from ewallet.app import App
@@ -48,6 +51,7 @@ class HttpFace:
 
         self.asgi = build_http_app(app.settings, app.table, app.manager, app.engine)
         self.settings = app.settings
+        self.cap = app.server.cap
         self._server: _EmbeddedServer | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -59,10 +63,17 @@ class HttpFace:
             lifespan="off",
             log_level=self.settings.log_level.lower(),
             access_log=False,
-            timeout_keep_alive=int(self.settings.idle_timeout),
+            # The cap (shared with TCP), the idle timeout and the frame timeout live in the
+            # protocol; uvicorn's limit_concurrency would answer its overload in text/plain.
+            http=cast(type[asyncio.Protocol], functools.partial(HttpConnection, cap=self.cap, settings=self.settings)),
             timeout_graceful_shutdown=int(self.settings.shutdown_grace),
-            limit_concurrency=self.settings.max_connections,
+            # An upgraded connection would leave the protocol above, and the cap, behind.
+            ws="none",
             server_header=False,
+            # uvicorn trusts X-Forwarded-For from loopback by default; behind nothing, that would
+            # let any local client pick the address the per-peer limits count against.
+            proxy_headers=self.settings.forwarded_allow_ips is not None,
+            forwarded_allow_ips=self.settings.forwarded_allow_ips,
         )
         self._server = _EmbeddedServer(config)
         self._task = asyncio.get_running_loop().create_task(self._server.serve(sockets=[sock]))

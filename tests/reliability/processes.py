@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -40,7 +41,8 @@ class ServerProcess:
     """One `ewallet serve` on a free port. Its stderr is collected by a thread, so the process
     never blocks on a full pipe and the log can be searched for tracebacks afterwards."""
 
-    def __init__(self, database_url: str, **flags: object) -> None:
+    def __init__(self, database_url: str, *, fd_limit: int | None = None, **flags: object) -> None:
+        """`fd_limit` caps the process's open files (soft and hard RLIMIT_NOFILE) from the start."""
         options = dict(DRILL_FLAGS)
         options.update({"--" + name.replace("_", "-"): str(value) for name, value in flags.items()})
         command = [str(EWALLET), "serve", "--port", "0", "--database", database_url]
@@ -48,7 +50,13 @@ class ServerProcess:
             command += [flag, value]
         env = {k: v for k, v in os.environ.items() if not k.startswith("EWALLET_")}
         self.process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            preexec_fn=None if fd_limit is None else lambda: _limit_files(fd_limit),
         )
         self.log: list[str] = []
         self._listening = threading.Event()
@@ -102,9 +110,19 @@ class ServerProcess:
         return [line for line in self.log if "Traceback" in line or "internal error" in line]
 
 
+def _limit_files(limit: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+
+def lowest_free_descriptor(pid: int) -> int:
+    """With RLIMIT_NOFILE lowered to this, the process can open nothing more."""
+    taken = {int(name) for name in os.listdir(f"/proc/{pid}/fd")}
+    return next(n for n in range(len(taken) + 1) if n not in taken)
+
+
 @contextmanager
-def serving(database_url: str, **flags: object) -> Iterator[ServerProcess]:
-    server = ServerProcess(database_url, **flags)
+def serving(database_url: str, *, fd_limit: int | None = None, **flags: object) -> Iterator[ServerProcess]:
+    server = ServerProcess(database_url, fd_limit=fd_limit, **flags)
     try:
         yield server
     finally:

@@ -5,6 +5,7 @@ hold are `invalid_value`. Nothing changes."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -67,4 +68,21 @@ async def test_a_number_too_long_for_hundredths_is_invalid_value(any_server: Run
     before = books(any_server)
     answer = await user.call(**request)
     assert answer["code"] == "invalid_value", answer
+    assert books(any_server) == before
+
+
+@pytest.mark.parametrize("field", ["minutes", "cost"])
+async def test_a_number_beyond_the_int_conversion_limit_is_invalid_value(any_server: Running, field: str) -> None:
+    """5,000 digits is valid JSON (it answered invalid_json before): out of range."""
+    user = await any_server.user()
+    request = (
+        {"action": "convert", "convert": "clock2credits"}
+        if field == "minutes"
+        else {"action": "supply", "supply": "credits", "credits": 5}
+    )
+    request.update(controller="client", ctype="action", client_id=user.client_id, session_token=user.session_token)
+    raw = json.dumps(request).encode()[:-1] + b', "%s": %s}\n' % (field.encode(), b"7" * 5000)
+    before = books(any_server)
+    answer = await user.raw(raw)
+    assert answer is not None and answer["code"] == "invalid_value", answer
     assert books(any_server) == before

@@ -256,3 +256,41 @@ class TestRequestIdEcho:
     async def test_no_id_is_echoed_when_the_line_is_not_json(self, server: Running) -> None:
         answer = await refused(server, b'{"id": "x", NaN}\n')
         assert "id" not in answer
+
+
+#: More digits than Python converts from text by default (sys.get_int_max_str_digits() is 4300).
+HUGE = b"9" * 5000
+
+
+def huge_line(action: str, **fields: bytes) -> bytes:
+    """A request line carrying integers too long for json.dumps to write."""
+    head = line(action=action, **{k: v for k, v in fields.items() if isinstance(v, str)})[:-2]
+    raw = b", ".join(b'"%s": %s' % (k.encode(), v) for k, v in fields.items() if isinstance(v, bytes))
+    return head + b", " + raw + b"}\n"
+
+
+class TestIntegersBeyondTheConversionLimit:
+    """Valid JSON, so never `invalid_json`: out of range (§3), checked in §2 order."""
+
+    @pytest.mark.parametrize("digits", [HUGE, b"-" + HUGE], ids=["positive", "negative"])
+    async def test_such_an_id_is_invalid_value_and_not_echoed(self, server: Running, digits: bytes) -> None:
+        answer = await refused(server, huge_line("request", request="client_id", id=digits))
+        assert answer["code"] == "invalid_value", answer
+        assert "id" not in answer
+
+    async def test_such_an_id_still_yields_to_an_unknown_action(self, server: Running) -> None:
+        answer = await refused(server, huge_line("explode", id=HUGE))
+        assert answer["code"] == "unknown_action", answer
+
+    async def test_such_a_parameter_is_invalid_value(self, server: Running) -> None:
+        user = await server.user()
+        raw = huge_line(
+            "supply", supply="credits", client_id=user.client_id, session_token=user.session_token, credits=HUGE
+        )
+        answer = await user.raw(raw)
+        assert answer is not None and answer["code"] == "invalid_value", answer
+        assert "credits" in answer["error"]
+
+    async def test_such_a_parameter_yields_to_a_missing_session(self, server: Running) -> None:
+        answer = await refused(server, huge_line("supply", supply="credits", credits=HUGE))
+        assert answer["code"] == "unauthorized", answer

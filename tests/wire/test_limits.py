@@ -4,7 +4,9 @@ backpressure, each on a real socket."""
 import asyncio
 import contextlib
 import socket
+import sqlite3
 import time
+from unittest.mock import ANY
 
 from ewallet import server as server_module
 from tests.probes import CLIENT_ID, line
@@ -121,6 +123,73 @@ class TestTimeouts:
                 assert answer is not None and answer["failed"] is False
             assert await closed_by_server(client, within=3)
             await client.close()
+
+
+class TestPipelining:
+    """The frame timeout applies to each line from its own first byte (§1): a client that keeps
+    pipelining complete lines is never cut, however long it goes on."""
+
+    async def test_a_client_pipelining_longer_than_the_frame_timeout_gets_every_answer(self, sqlite_url: str) -> None:
+        async with running_server(sqlite_url, frame_timeout=0.5, idle_timeout=30) as running:
+            client = await running.client()
+            stream = b"".join(line(action="explode", id=n) for n in range(4000))
+            # Every write ends inside a line, so a line is always pending; each one completes in
+            # a few milliseconds, and the whole stream takes four times the frame timeout.
+            chunk = len(stream) // 200 + 7
+
+            async def push() -> None:
+                for start in range(0, len(stream), chunk):
+                    await client.send(stream[start : start + chunk])
+                    await asyncio.sleep(0.01)
+
+            pushing = asyncio.create_task(push())
+            ids = [answer["id"] for _ in range(4000) if (answer := await client.recv(timeout=5)) is not None]
+            await pushing
+            assert ids == list(range(4000))
+
+    async def test_a_pipeline_far_beyond_the_line_queue_is_answered_completely(self, sqlite_url: str) -> None:
+        """20,000 lines sent at once: reading pauses and resumes many times (256 queued lines),
+        with a partial line pending at each pause, for several frame timeouts. Every 20th line
+        runs on the database (the connection is busy then); the rest fail fast."""
+        count = 20000
+
+        def request(n: int) -> bytes:
+            return line(action="request", request="client_id", id=n) if n % 20 == 0 else line(action="explode", id=n)
+
+        async with running_server(sqlite_url, frame_timeout=1.0, idle_timeout=30) as running:
+            client = await running.client()
+            client.writer.write(b"".join(request(n) for n in range(count)))
+            draining = asyncio.create_task(client.writer.drain())
+            answered = 0
+            while answered < count:
+                try:
+                    answer = await client.recv(timeout=5)
+                except TimeoutError:
+                    raise AssertionError(f"no answer after {answered} answers") from None
+                assert answer is not None, f"closed after {answered} answers"
+                assert answer["id"] == answered and answer["failed"] is (answered % 20 != 0), answer
+                answered += 1
+            await draining
+
+    async def test_a_frame_timeout_during_a_slow_instruction_closes_after_its_answer(self, sqlite_url: str) -> None:
+        async with running_server(sqlite_url, frame_timeout=0.5, idle_timeout=30) as running:
+            # Another process's write lock keeps the instruction waiting past the frame timeout.
+            locker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+            locker.execute("BEGIN IMMEDIATE")
+            try:
+                client = await running.client()
+                await client.send(CLIENT_ID + b'{"controller": "cli')
+                await asyncio.sleep(1.5)
+                assert len(running.app.server.connections) == 1
+            finally:
+                locker.execute("COMMIT")
+                locker.close()
+            assert await client.recv(timeout=5) == {"failed": False, "client_id": ANY}
+            assert await closed_by_server(client, within=3)
+            deadline = time.monotonic() + 3
+            while running.app.server.connections and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            assert not running.app.server.connections
 
 
 class TestConnectionCap:

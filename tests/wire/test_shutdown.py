@@ -2,7 +2,9 @@
 
 import asyncio
 import logging
+import sqlite3
 
+import httpx
 import pytest
 
 from tests.probes import CLIENT_ID, line
@@ -33,6 +35,27 @@ class TestGracefulStop:
         assert ids == list(range(len(ids)))
         assert len(ids) < 200
         await client.close()
+
+    async def test_both_faces_stop_accepting_at_once(self, sqlite_url: str) -> None:
+        """While an HTTP instruction finishes, TCP takes no new connection (and the other way
+        round): one grace period for the whole process."""
+        async with running_server(sqlite_url, http_port=0) as running:
+            host, http_port = running.app.http_address  # type: ignore[misc]
+            locker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+            locker.execute("BEGIN IMMEDIATE")  # the HTTP instruction waits for this lock
+            try:
+                async with httpx.AsyncClient(base_url=f"http://{host}:{http_port}", timeout=10) as http:
+                    pending = asyncio.create_task(http.post("/v1/request/client-id"))
+                    await asyncio.sleep(0.3)
+                    stopping = asyncio.create_task(running.app.stop())
+                    await asyncio.sleep(0.3)
+                    with pytest.raises(OSError):
+                        await asyncio.open_connection("127.0.0.1", running.port)
+                    locker.execute("COMMIT")
+                    assert (await pending).status_code == 200
+            finally:
+                locker.close()
+            await stopping
 
     async def test_refuses_connections_once_stopping(self, sqlite_url: str) -> None:
         async with running_server(sqlite_url) as running:
