@@ -4,6 +4,7 @@ resolves an instruction to its route."""
 from __future__ import annotations
 
 import enum
+import functools
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -125,7 +126,10 @@ class RouteTable:
         return self._by_key.get((controller, action, None))
 
 
+@functools.cache
 def build_route_table() -> RouteTable:
+    """The table never changes in a process: built once (reading every handler's type hints
+    takes a while), shared by every app the process builds."""
     from ewallet.handlers import all_routes
 
     return RouteTable(all_routes())
