@@ -4,6 +4,7 @@ body of exactly {failed, error, code} (+ id when given): no stack trace, no HTML
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from collections.abc import AsyncIterator
 
@@ -191,10 +192,13 @@ class TestHttpShape:
     async def test_keep_alive_answers_do_not_wait_for_a_delayed_ack(self, raw_http: httpx.AsyncClient) -> None:
         # Without TCP_NODELAY each answer on a kept-alive connection (headers and body written
         # separately) waited ~40 ms for the client's delayed ACK: 20 requests took 0.8 s or more.
-        started = time.perf_counter()
+        # The median, not the total: a busy machine may stall one request, never most of them.
+        took = []
         for _ in range(20):
+            started = time.perf_counter()
             assert (await raw_http.get("/health")).status_code == 200
-        assert time.perf_counter() - started < 0.6
+            took.append(time.perf_counter() - started)
+        assert statistics.median(took) < 0.025, took
 
     async def test_health_reports_the_version_and_the_database(self, raw_http: httpx.AsyncClient) -> None:
         answer = await raw_http.get("/health")
