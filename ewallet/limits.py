@@ -69,6 +69,14 @@ def usable_connections(max_connections: int) -> int:
     return usable
 
 
+def accept_backlog(max_connections: int) -> int:
+    """The listen backlog, which is also how many connections asyncio accepts in one go. Each
+    takes a descriptor before the cap can refuse it, so a burst must fit in what the cap leaves
+    spare (a quarter of it, since refused connections close a loop turn or two later)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(8, min(4096, (soft - max_connections) // 4))
+
+
 class AcceptErrorLog:
     """An event loop exception handler that reports accept() failing for want of descriptors
     (or memory) once every ACCEPT_ERROR_INTERVAL seconds, with a count. asyncio logs each

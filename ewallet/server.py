@@ -15,7 +15,7 @@ from ewallet import wire
 from ewallet.domain.errors import Capacity, EwalletError, FrameTooLarge
 from ewallet.flow import QUIET_SECONDS, FlowControl, FrameTimer, close_when_delivered, half_close
 from ewallet.framing import Line, LineFramer, TooLarge
-from ewallet.limits import ConnectionCap
+from ewallet.limits import ConnectionCap, accept_backlog
 from ewallet.protocol import failure
 from ewallet.settings import Settings
 
@@ -289,7 +289,7 @@ class LineServer:
             lambda: Connection(self),
             host if host is not None else self.settings.host,
             port if port is not None else self.settings.port,
-            backlog=4096,
+            backlog=accept_backlog(self.settings.max_connections),
             reuse_address=True,
         )
         address = self._server.sockets[0].getsockname()

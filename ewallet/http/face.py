@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, cast
 import uvicorn
 
 from ewallet.http.protocol import HttpConnection
+from ewallet.limits import accept_backlog
 
 if TYPE_CHECKING:
     from ewallet.app import App
@@ -26,7 +27,7 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
+def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
     """A listening TCP socket made as asyncio makes its own: with proto IPPROTO_TCP. asyncio sets
     TCP_NODELAY on accepted connections only when their proto says TCP; `socket.create_server`
     leaves it 0, and then every keep-alive answer (headers and body written separately) waits
@@ -38,7 +39,7 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
-        sock.listen(2048)
+        sock.listen(backlog)
     except OSError:
         sock.close()
         raise
@@ -56,10 +57,12 @@ class HttpFace:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
-        sock = _listening_socket(host, port)
+        backlog = accept_backlog(self.settings.max_connections)
+        sock = _listening_socket(host, port, backlog)
         address = sock.getsockname()
         config = uvicorn.Config(
             self.asgi,
+            backlog=backlog,
             lifespan="off",
             log_level=self.settings.log_level.lower(),
             access_log=False,
