@@ -142,7 +142,8 @@ class Idled:
 
 async def idle(port: int, idle_count: int, active_count: int, idle_timeout: float) -> Idled:
     """`idle_count` connections that never send; `active_count` that ask something three times
-    per idle period. Waits up to three idle periods for the idle ones to be closed."""
+    per idle period, for at least three idle periods. Waits up to three idle periods (plus slack)
+    for the idle ones to be closed."""
     started = time.monotonic()
     connections = await open_many(port, idle_count)
     active = [await LineClient.connect(port) for _ in range(active_count)]
@@ -163,8 +164,13 @@ async def idle(port: int, idle_count: int, active_count: int, idle_timeout: floa
 
     done = asyncio.Event()
     chatting = [asyncio.create_task(chat(client, done)) for client in active]
+    # The active ones talk for at least three idle periods whatever the idle ones do: on a loaded
+    # machine the idle ones may all be closed before the active ones have said much.
+    talked_enough = asyncio.sleep(3 * idle_timeout)
     try:
-        closed_after = await asyncio.gather(*(watch(reader) for reader, _ in connections))
+        closed_after, _ = await asyncio.gather(
+            asyncio.gather(*(watch(reader) for reader, _ in connections)), talked_enough
+        )
     finally:
         done.set()
         await asyncio.gather(*chatting)
