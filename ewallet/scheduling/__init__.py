@@ -1,0 +1,1 @@
+"""Scheduling: per-session order, the database threads, rate limits, the worker registry."""

@@ -1,1 +1,0 @@
-"""The session manager: client ids, session tokens, the worker pool and per-session ordering."""
