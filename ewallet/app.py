@@ -12,23 +12,23 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
-from ewallet.batching import BatchThread
 from ewallet.clock import Clock, SystemClock
-from ewallet.context import Services
-from ewallet.dispatch import Dispatcher
 from ewallet.domain.passwords import PasswordHasher
-from ewallet.domain.sessions import Lifetimes
-from ewallet.group_commit import GroupCommit, SharedRead
+from ewallet.domain.session_store import Lifetimes
 from ewallet.http.face import HttpFace
-from ewallet.limits import AcceptErrorLog
 from ewallet.maintenance import Job, Maintenance, sweep_accounts, sweep_sessions, sweep_timers
+from ewallet.pipeline.attempt import Dispatcher
+from ewallet.pipeline.context import Services
+from ewallet.pipeline.policies import GroupCommit, SharedRead
 from ewallet.routes import RouteTable, build_route_table
-from ewallet.server import LineServer
-from ewallet.sessions.manager import SessionManager
-from ewallet.sessions.workers import WorkerPool
+from ewallet.scheduling.batching import BatchThread
+from ewallet.scheduling.scheduler import Scheduler
+from ewallet.scheduling.worker_registry import WorkerRegistry
 from ewallet.settings import Settings
 from ewallet.storage.database import create_db_engine, session_factory
 from ewallet.storage.migrate import upgrade
+from ewallet.transport.limits import AcceptErrorLog
+from ewallet.transport.server import LineServer
 
 log = logging.getLogger("ewallet")
 
@@ -39,7 +39,7 @@ class App:
     engine: Engine
     services: Services
     table: RouteTable
-    manager: SessionManager
+    scheduler: Scheduler
     server: LineServer
     maintenance: Maintenance
     address: tuple[str, int] | None = field(default=None)
@@ -76,7 +76,7 @@ class App:
         if self.http is not None:
             stopping.append(self.http.stop())
         await asyncio.gather(*stopping)
-        await asyncio.get_running_loop().run_in_executor(None, self.manager.close)
+        await asyncio.get_running_loop().run_in_executor(None, self.scheduler.close)
         self.engine.dispose()
         if self.accept_errors is not None:
             self.accept_errors.uninstall()
@@ -105,7 +105,7 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
     services = Services(
         settings=settings,
         clock=clock,
-        pool=WorkerPool(settings.worker_limit, settings.session_limit, clock.now),
+        workers=WorkerRegistry(settings.worker_limit, settings.session_limit, clock.now),
         hasher=PasswordHasher(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism),
         lifetimes=Lifetimes(
             session=timedelta(seconds=settings.session_lifetime),
@@ -122,7 +122,7 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
     if engine.dialect.name == "sqlite":
         writer = BatchThread("ewallet-writer", GroupCommit(dispatcher))
         readers = [BatchThread(f"ewallet-reader-{n}", SharedRead(dispatcher)) for n in range(settings.readers)]
-    manager = SessionManager(settings, table, dispatcher, writer, readers)
+    scheduler = Scheduler(settings, table, dispatcher, writer, readers)
     jobs = [
         Job("session sweep", settings.session_sweep, sweep_sessions),
         Job("account cleaner", settings.account_sweep, sweep_accounts),
@@ -133,8 +133,8 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
         engine=engine,
         services=services,
         table=table,
-        manager=manager,
-        server=LineServer(settings, manager.handle_line),
+        scheduler=scheduler,
+        server=LineServer(settings, scheduler.handle_line),
         maintenance=Maintenance(services, factory, jobs),
     )
 

@@ -11,8 +11,8 @@ from dataclasses import fields
 from typing import Any
 
 from ewallet import __version__
-from ewallet.limits import usable_connections
 from ewallet.settings import ENV_PREFIX, Settings, SettingsError, convert, kind_of
+from ewallet.transport.limits import usable_connections
 
 
 def add_settings_flags(parser: argparse.ArgumentParser, only: Sequence[str] | None = None) -> None:

@@ -13,10 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
-from ewallet.context import Services
-from ewallet.domain import idempotency, timer
-from ewallet.domain import sessions as session_store
+from ewallet.domain import idempotency, session_store, timer
 from ewallet.domain.account_cleaner import clean_accounts
+from ewallet.pipeline.context import Services
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +34,8 @@ def sweep_sessions(db: Db, now: datetime, services: Services) -> int:
     removed = session_store.remove_sessions(db, ids)
     session_store.purge_expired_client_ids(db, now)
     for sid in ids:
-        services.pool.release(sid)
-    services.pool.prune_expired()
+        services.workers.release(sid)
+    services.workers.prune_expired()
     return removed
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from ewallet.sessions.tokens import token_digest
+from ewallet.domain.tokens import token_digest
 from ewallet.storage.models import ClientId, EwalletSession
 from tests.support import SYSTEM_KEY, Running
 
@@ -47,4 +47,4 @@ def session_id_of(running: Running, token: str) -> int:
 
 def workers(running: Running) -> dict[int, tuple[str, list[int]]]:
     """{worker id: (state label, live session ids)} from the pool itself."""
-    return {w.id: (w.state_label, list(w.sessions)) for w in running.app.services.pool.snapshot()}
+    return {w.id: (w.state_label, list(w.sessions)) for w in running.app.services.workers.snapshot()}

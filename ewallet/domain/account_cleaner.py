@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as Db
 
-from ewallet.domain import sessions as session_store
+from ewallet.domain import session_store
 from ewallet.domain.accounts import holdings, settle_all
 from ewallet.domain.kinds import CLOCK_KINDS, EWALLET_KINDS
 from ewallet.domain.validation import name_key, reserved_email_key

@@ -8,8 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Db
 
-from ewallet.domain import sessions as session_store
-from ewallet.domain import timer
+from ewallet.domain import session_store, timer
 from ewallet.domain.errors import (
     AccountPendingDeletion,
     FailedLogin,

@@ -1,4 +1,4 @@
-"""Errors that carry their protocol code. Raised anywhere below the dispatcher, answered as
+"""Errors that carry their protocol code. Raised anywhere below the pipeline, answered as
 `{"failed": true, "error": message, "code": code}`. Messages name fields, never their values."""
 
 from __future__ import annotations
@@ -19,26 +19,6 @@ class EwalletError(Exception):
         return str(self.args[0])
 
 
-class InvalidJson(EwalletError):
-    code = "invalid_json"
-    default_message = "the line is not a valid JSON document"
-
-
-class FrameTooLarge(EwalletError):
-    code = "frame_too_large"
-    default_message = "the line is longer than the frame limit"
-
-
-class InvalidInstruction(EwalletError):
-    code = "invalid_instruction"
-    default_message = "not an instruction set"
-
-
-class UnknownAction(EwalletError):
-    code = "unknown_action"
-    default_message = "no such instruction"
-
-
 class MissingField(EwalletError):
     code = "missing_field"
     default_message = "a required field is missing"
@@ -52,11 +32,6 @@ class InvalidValue(EwalletError):
 class Unauthorized(EwalletError):
     code = "unauthorized"
     default_message = "client id or session token is missing, unknown or expired"
-
-
-class SystemKeyRequired(EwalletError):
-    code = "system_key_required"
-    default_message = "a valid system key is required"
 
 
 class NotLoggedIn(EwalletError):
@@ -122,11 +97,6 @@ class LastResource(EwalletError):
 class Conflict(EwalletError):
     code = "conflict"
     default_message = "the instruction conflicted with another one; nothing changed, retry"
-
-
-class Capacity(EwalletError):
-    code = "capacity"
-    default_message = "the server is at capacity"
 
 
 class RateLimited(EwalletError):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain.errors import RateLimited
-from ewallet.domain.sessions import Lifetimes, live_condition
+from ewallet.domain.session_store import Lifetimes, live_condition
 from ewallet.storage.models import EwalletSession
 
 #: The first key of the PostgreSQL advisory lock that serialises one address's requests ("ew").

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session as Db
 from sqlalchemy.sql.elements import ColumnElement
 
 from ewallet.domain.errors import AlreadyMapped, Unauthorized
-from ewallet.sessions.tokens import new_client_id, new_session_token, token_digest
+from ewallet.domain.tokens import new_client_id, new_session_token, token_digest
 from ewallet.storage.models import Account, ClientId, EwalletSession, StackEntry
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session as Db
 
-from ewallet.domain import sessions as session_store
+from ewallet.domain import session_store
 from ewallet.storage.models import EwalletSession
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session as Db
 
-from ewallet.domain import sessions as session_store
+from ewallet.domain import session_store
 from ewallet.domain.kinds import CLOCK_KINDS, EWALLET_KINDS, SheetKind
 from ewallet.domain.units import minutes_of
 from ewallet.storage.models import (

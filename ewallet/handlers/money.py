@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ewallet.context import Context
 from ewallet.domain import conversion, ledger
 from ewallet.domain.errors import Forbidden, InvalidValue, NotFound
 from ewallet.domain.units import minutes_of
 from ewallet.domain.validation import find_account
+from ewallet.pipeline.context import Context
 from ewallet.routes import Access, client_route, system_route
 from ewallet.schemas.money import (
     ClockToCreditsParams,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ewallet.context import Context
-from ewallet.domain import peer_sessions
-from ewallet.domain import sessions as session_store
+from ewallet.domain import peer_sessions, session_store
+from ewallet.pipeline.context import Context
 from ewallet.routes import Access, Route
 from ewallet.schemas.base import NoParams
 from ewallet.schemas.session import ClientIdIssued, SessionTokenIssued, SessionTokenParams
@@ -20,7 +19,7 @@ def request_session_token(params: SessionTokenParams, ctx: Context) -> SessionTo
     token, session = session_store.create_session(
         ctx.db, ctx.client_id or "", ctx.now, lifetimes, params.expiration_date, peer_sessions.stored_peer(ctx.peer)
     )
-    pool = ctx.services.pool
+    pool = ctx.services.workers
     pool.assign(session.id, session_store.effective_expiry(session, lifetimes))
     ctx.on_rollback.append(lambda: pool.release(session.id))
     return SessionTokenIssued(session_token=token)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from ewallet.context import Context
 from ewallet.domain import resources, timer, views
 from ewallet.domain.kinds import KINDS, TIME, SheetKind
 from ewallet.domain.ownership import owned
+from ewallet.pipeline.context import Context
 from ewallet.routes import Access, Route, client_route
 from ewallet.schemas.base import NoParams, Params, Reply
 from ewallet.schemas.resources import (

@@ -6,10 +6,10 @@ import functools
 
 from sqlalchemy.orm import Session as Db
 
-from ewallet.context import Context
-from ewallet.domain import sessions as session_store
+from ewallet.domain import session_store
 from ewallet.domain.errors import NotFound
 from ewallet.domain.session_views import summarise
+from ewallet.pipeline.context import Context
 from ewallet.routes import system_route
 from ewallet.schemas.base import NoParams
 from ewallet.schemas.shapes import SystemSessionData, WorkerData
@@ -27,13 +27,13 @@ from ewallet.storage.models import EwalletSession
 
 
 def new_worker(_: NoParams, ctx: Context) -> WorkerStarted:
-    return WorkerStarted(worker=ctx.services.pool.new_worker())
+    return WorkerStarted(worker=ctx.services.workers.new_worker())
 
 
 def new_session(params: NewSessionParams, ctx: Context) -> SessionInfo:
     lifetimes = ctx.services.lifetimes
     session = session_store.create_system_session(ctx.db, ctx.now, lifetimes, params.reference)
-    pool = ctx.services.pool
+    pool = ctx.services.workers
     pool.assign(session.id, session_store.effective_expiry(session, lifetimes))
     ctx.on_rollback.append(lambda: pool.release(session.id))
     return SessionInfo(ewallet_session=session.id, session_data=system_view(ctx, session))
@@ -56,7 +56,7 @@ def interrogate_workers(_: NoParams, ctx: Context) -> WorkersInfo:
                 state_timestamp=w.state_timestamp,
                 sessions=list(w.sessions),
             )
-            for w in ctx.services.pool.snapshot()
+            for w in ctx.services.workers.snapshot()
         }
     )
 
@@ -74,14 +74,14 @@ def cleanup_sessions(params: CleanupSessionsParams, ctx: Context) -> SessionsCle
 
 def remove_sessions(db: Db, ctx: Context, ids: list[int]) -> int:
     removed = session_store.remove_sessions(db, ids)
-    pool = ctx.services.pool
+    pool = ctx.services.workers
     ctx.after_commit.extend(functools.partial(pool.release, sid) for sid in ids)
     return removed
 
 
 def cleanup_workers(_: NoParams, ctx: Context) -> WorkersCleaned:
-    ctx.services.pool.prune_expired()
-    removed, reserved, remaining = ctx.services.pool.cleanup()
+    ctx.services.workers.prune_expired()
+    removed, reserved, remaining = ctx.services.workers.cleanup()
     return WorkersCleaned(workers_cleaned=removed, worker_reserved=reserved, worker_pool=remaining)
 
 
@@ -93,7 +93,7 @@ def system_view(ctx: Context, session: EwalletSession) -> SystemSessionData:
         create_date=session.create_date,
         write_date=session.write_date,
         expiration_date=session.expiration_date,
-        worker=ctx.services.pool.worker_of(session.id),
+        worker=ctx.services.workers.worker_of(session.id),
         session_user_account=summary.user_account,
         session_credit_ewallet=summary.credit_ewallet,
         session_contact_list=summary.contact_list,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ewallet.context import Context
 from ewallet.domain import timer
 from ewallet.domain.kinds import TIME
 from ewallet.domain.locks import held_chain
 from ewallet.domain.units import minutes_of
 from ewallet.domain.views import record_data
+from ewallet.pipeline.context import Context
 from ewallet.routes import Access, client_route
 from ewallet.schemas.base import NoParams
 from ewallet.schemas.money import TimerPaused, TimerResumed, TimerStarted, TimerStopped

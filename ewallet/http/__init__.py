@@ -1,2 +1,2 @@
-"""The HTTP face: the same instruction set, route table, permission sheet and session manager
+"""The HTTP face: the same instruction set, route table, permission sheet and scheduler
 as the TCP server, over HTTP (FastAPI on uvicorn)."""

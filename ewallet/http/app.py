@@ -1,7 +1,7 @@
 """The FastAPI application. `POST /ewallet/instruction-set` takes one instruction set as the TCP
 server does; a typed endpoint per instruction (`POST /v1/<action>/<target...>`) takes its
 parameters, with client id and token from the body or from `X-EWallet-Client-Id` and
-`Authorization: Bearer <token>`. Both hand the request to the session manager, so a session
+`Authorization: Bearer <token>`. Both hand the request to the scheduler, so a session
 opened over TCP works over HTTP and the other way round."""
 
 from __future__ import annotations
@@ -19,14 +19,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from ewallet import __version__, wire
-from ewallet.domain.errors import EwalletError, FrameTooLarge, InvalidInstruction, UnknownAction
+from ewallet import __version__
+from ewallet.domain.errors import EwalletError
 from ewallet.http.openapi import SECURITY_SCHEMES, route_path, route_request_schema, route_security
 from ewallet.http.status import STATUS_OF_CODE, status_of, statuses_of
-from ewallet.protocol import failure
+from ewallet.protocol.envelope import failure
+from ewallet.protocol.errors import FrameTooLarge, InvalidInstruction, UnknownAction
 from ewallet.routes import AUTH_KEYS, Route, RouteTable
-from ewallet.sessions.manager import SessionManager
+from ewallet.scheduling.scheduler import Scheduler
 from ewallet.settings import Settings
+from ewallet.transport import wire
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ def _peer(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
-def build_http_app(settings: Settings, table: RouteTable, manager: SessionManager, engine: Engine) -> FastAPI:
+def build_http_app(settings: Settings, table: RouteTable, scheduler: Scheduler, engine: Engine) -> FastAPI:
     app = FastAPI(
         title="ewallet",
         version=__version__,
@@ -73,7 +75,7 @@ def build_http_app(settings: Settings, table: RouteTable, manager: SessionManage
     )
 
     async def answer(request: Request, obj: Any) -> JSONResponse:
-        result = await manager.handle_request(obj, _peer(request))
+        result = await scheduler.handle_request(obj, _peer(request))
         return JSONResponse(result, status_code=status_of(result))
 
     @app.exception_handler(EwalletError)
@@ -127,7 +129,7 @@ def build_http_app(settings: Settings, table: RouteTable, manager: SessionManage
                 connection.execute(text("SELECT 1"))
 
         try:
-            await asyncio.get_running_loop().run_in_executor(manager.executor, probe)
+            await asyncio.get_running_loop().run_in_executor(scheduler.executor, probe)
             database, status = "ok", 200
         except Exception:
             database, status = "unreachable", 503

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, cast
 import uvicorn
 
 from ewallet.http.protocol import HttpConnection
-from ewallet.limits import accept_backlog
+from ewallet.transport.limits import accept_backlog
 
 if TYPE_CHECKING:
     from ewallet.app import App
@@ -50,7 +50,7 @@ class HttpFace:
     def __init__(self, app: App) -> None:
         from ewallet.http.app import build_http_app
 
-        self.asgi = build_http_app(app.settings, app.table, app.manager, app.engine)
+        self.asgi = build_http_app(app.settings, app.table, app.scheduler, app.engine)
         self.settings = app.settings
         self.cap = app.server.cap
         self._server: _EmbeddedServer | None = None

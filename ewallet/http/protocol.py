@@ -14,12 +14,12 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
-from ewallet import wire
-from ewallet.domain.errors import Capacity
-from ewallet.flow import QUIET_SECONDS, FrameTimer, close_when_delivered, half_close
-from ewallet.limits import ConnectionCap
-from ewallet.protocol import failure
+from ewallet.protocol.envelope import failure
+from ewallet.protocol.errors import Capacity
 from ewallet.settings import Settings
+from ewallet.transport import wire
+from ewallet.transport.flow import QUIET_SECONDS, FrameTimer, close_when_delivered, half_close
+from ewallet.transport.limits import ConnectionCap
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
-from ewallet.context import Context, Services
-from ewallet.domain import idempotency
-from ewallet.domain import sessions as session_store
+from ewallet.domain import idempotency, session_store
 from ewallet.domain.errors import Conflict, EwalletError, NotLoggedIn, Unauthorized
-from ewallet.protocol import Instruction, check_request_id, failure
+from ewallet.pipeline.context import Context, Services
+from ewallet.protocol.envelope import Instruction, check_request_id, failure
 from ewallet.routes import Access
 from ewallet.schemas.base import Reply, validate_params
 
@@ -232,7 +231,7 @@ class Dispatcher:
                 )
             ctx.session = session
             if not reading:
-                self.services.pool.adopt(session.id, session_store.effective_expiry(session, lifetimes))
+                self.services.workers.adopt(session.id, session_store.effective_expiry(session, lifetimes))
             if access is not Access.SESSION and ctx.account is None:
                 raise NotLoggedIn()
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TypeVar
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain.errors import NotLoggedIn
-from ewallet.domain.sessions import Lifetimes
+from ewallet.domain.session_store import Lifetimes
 from ewallet.settings import Settings
 
 T = TypeVar("T")
@@ -18,7 +18,7 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from ewallet.clock import Clock
     from ewallet.domain.passwords import PasswordHasher
-    from ewallet.sessions.workers import WorkerPool
+    from ewallet.scheduling.worker_registry import WorkerRegistry
     from ewallet.storage.models import Account, EwalletSession
 
 
@@ -28,7 +28,7 @@ class Services:
 
     settings: Settings
     clock: Clock
-    pool: WorkerPool
+    workers: WorkerRegistry
     hasher: PasswordHasher
     lifetimes: Lifetimes
 

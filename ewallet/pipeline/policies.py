@@ -10,10 +10,10 @@ import logging
 
 from sqlalchemy.exc import OperationalError
 
-from ewallet.batching import Answer, Work
-from ewallet.dispatch import Dispatcher, Outcome
 from ewallet.domain.errors import Conflict
-from ewallet.protocol import failure
+from ewallet.pipeline.attempt import Dispatcher, Outcome
+from ewallet.protocol.envelope import failure
+from ewallet.scheduling.batching import Answer, Work
 
 log = logging.getLogger(__name__)
 

@@ -6,13 +6,8 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from ewallet.domain.errors import (
-    EwalletError,
-    InvalidInstruction,
-    InvalidValue,
-    SystemKeyRequired,
-    UnknownAction,
-)
+from ewallet.domain.errors import EwalletError, InvalidValue
+from ewallet.protocol.errors import InvalidInstruction, SystemKeyRequired, UnknownAction
 from ewallet.routes import AUTH_KEYS, Access, Route, RouteTable
 
 ENVELOPE = frozenset({"controller", "ctype", "action", "id"})

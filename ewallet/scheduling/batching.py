@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ewallet.protocol import Instruction
+from ewallet.protocol.envelope import Instruction
 
 log = logging.getLogger(__name__)
 

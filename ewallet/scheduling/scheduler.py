@@ -1,4 +1,4 @@
-"""The session manager: takes a request line, resolves it, and runs it on a database thread in
+"""The scheduler: takes a request line, resolves it, and runs it on a database thread in
 its session's lane. It is the seam between the asyncio server and the synchronous domain."""
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ewallet import wire
-from ewallet.batching import BatchThread
-from ewallet.dispatch import Dispatcher
 from ewallet.domain.errors import EwalletError, RateLimited
-from ewallet.protocol import Instruction, failure, parse_instruction, request_id_of, with_id
+from ewallet.domain.tokens import token_digest
+from ewallet.pipeline.attempt import Dispatcher
+from ewallet.protocol.envelope import Instruction, failure, parse_instruction, request_id_of, with_id
 from ewallet.routes import Access, RouteTable
-from ewallet.sessions.lanes import Lanes
-from ewallet.sessions.ratelimit import RateLimiter
-from ewallet.sessions.tokens import token_digest
+from ewallet.scheduling.batching import BatchThread
+from ewallet.scheduling.lanes import Lanes
+from ewallet.scheduling.ratelimit import RateLimiter
 from ewallet.settings import Settings
+from ewallet.transport import wire
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def _yield_the_cpu() -> None:
         log.debug("password threads keep their priority: %s", exc)
 
 
-class SessionManager:
+class Scheduler:
     """handle_line(bytes, peer) -> answer bytes. Instructions of one session token run in order;
     others run concurrently on a thread pool sized by `settings.threads`. A route's password
     work runs first, in its lane, on the password threads (never on the SQLite writer)."""

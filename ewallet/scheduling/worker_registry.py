@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ewallet.domain.errors import Capacity
+from ewallet.protocol.errors import Capacity
 
 VACANT, IN_USE, FULL = 0, 1, 2
 STATE_LABELS = {VACANT: "vacant", IN_USE: "in_use", FULL: "full"}
@@ -39,7 +39,7 @@ class WorkerView:
     sessions: tuple[int, ...]
 
 
-class WorkerPool:
+class WorkerRegistry:
     def __init__(self, worker_limit: int, session_limit: int, now: Callable[[], datetime]) -> None:
         self.worker_limit = worker_limit
         self.session_limit = session_limit

@@ -11,13 +11,14 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ewallet import wire
-from ewallet.domain.errors import Capacity, EwalletError, FrameTooLarge
-from ewallet.flow import QUIET_SECONDS, FlowControl, FrameTimer, close_when_delivered, half_close
-from ewallet.framing import Line, LineFramer, TooLarge
-from ewallet.limits import ConnectionCap, accept_backlog
-from ewallet.protocol import failure
+from ewallet.domain.errors import EwalletError
+from ewallet.protocol.envelope import failure
+from ewallet.protocol.errors import Capacity, FrameTooLarge
 from ewallet.settings import Settings
+from ewallet.transport import wire
+from ewallet.transport.flow import QUIET_SECONDS, FlowControl, FrameTimer, close_when_delivered, half_close
+from ewallet.transport.framing import Line, LineFramer, TooLarge
+from ewallet.transport.limits import ConnectionCap, accept_backlog
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from ewallet.domain.errors import InvalidJson
+from ewallet.protocol.errors import InvalidJson
 
 MAX_DEPTH = 32
 

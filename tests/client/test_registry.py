@@ -15,7 +15,7 @@ import pytest
 from ewallet.client import AsyncClient, Client
 from ewallet.client.instructions import Instructions
 from ewallet.client.sync import prepare
-from ewallet.protocol import ENVELOPE
+from ewallet.protocol.envelope import ENVELOPE
 from ewallet.routes import AUTH_KEYS, Access, Route, build_route_table
 from ewallet.schemas.base import validate_params
 
@@ -213,8 +213,8 @@ class TestTheClientStandsAlone:
         loaded = set(json.loads(done.stdout))
         assert "ewallet.client" in loaded
         forbidden = (
-            "ewallet.server",
-            "ewallet.dispatch",
+            "ewallet.transport.server",
+            "ewallet.pipeline.attempt",
             "ewallet.storage",
             "ewallet.routes",
             "sqlalchemy",

@@ -176,7 +176,7 @@ class TestInternalErrors:
         async def broken(*_: object) -> None:
             raise RuntimeError("secret detail")
 
-        monkeypatch.setattr(http_server.app.manager, "handle_request", broken)
+        monkeypatch.setattr(http_server.app.scheduler, "handle_request", broken)
         body = refused(await http.typed("/v1/request/client-id"), 500, "internal_error")
         assert "secret" not in body["error"]
 

@@ -29,10 +29,10 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as seeded
 
-from ewallet import wire
-from ewallet.domain.errors import InvalidJson
-from ewallet.protocol import request_id_of
+from ewallet.protocol.envelope import request_id_of
+from ewallet.protocol.errors import InvalidJson
 from ewallet.routes import build_route_table
+from ewallet.transport import wire
 from tests.reliability.fuzz_cases import Ids, payloads
 from tests.support import PASSWORD
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ewallet.dispatch import OUTCOME_UNKNOWN
 from ewallet.domain.ledger import PAYMENT, TRANSFER_TYPE
+from ewallet.pipeline.attempt import OUTCOME_UNKNOWN
 from tests.money.books import audit_cli
 from tests.reliability.ledger import Ledger, read_ledger
 from tests.reliability.wallets import Sent, Wallet, expected_balances

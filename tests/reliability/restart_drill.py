@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from ewallet.dispatch import OUTCOME_UNKNOWN
+from ewallet.pipeline.attempt import OUTCOME_UNKNOWN
 from tests.reliability.ledger import read_ledger
 from tests.reliability.outcomes import assert_exact, settle
 from tests.reliability.processes import PG_ADMIN_URL, fresh_database, serving

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from ewallet.dispatch import OUTCOME_UNKNOWN
+from ewallet.pipeline.attempt import OUTCOME_UNKNOWN
 from tests.conftest import PG_URL
 from tests.money.books import books
 from tests.reliability.ledger import read_ledger

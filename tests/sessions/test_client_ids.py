@@ -169,7 +169,7 @@ class TestConcurrentTokenRequests:
         assert len(winners) == 1
         assert sorted(a["code"] for a in answers if a and a["failed"]) == ["already_mapped"] * 9
         assert counts(any_server)["sessions"] == 1
-        assert sum(len(w.sessions) for w in any_server.app.services.pool.snapshot()) == 1
+        assert sum(len(w.sessions) for w in any_server.app.services.workers.snapshot()) == 1
         await asyncio.gather(first.close(), *(c.close() for c in clients))
 
     async def test_concurrent_requests_for_different_ids_all_succeed(self, any_server: Running) -> None:

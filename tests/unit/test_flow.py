@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ewallet.flow import FrameTimer
+from ewallet.transport.flow import FrameTimer
 
 
 class Expiries:

@@ -1,6 +1,6 @@
 """LineFramer: splitting a byte stream into request lines (§1)."""
 
-from ewallet.framing import Line, LineFramer, TooLarge
+from ewallet.transport.framing import Line, LineFramer, TooLarge
 
 
 def lines(events: list) -> list[bytes]:

@@ -3,8 +3,8 @@ server."""
 
 import pytest
 
-from ewallet.domain.errors import InvalidInstruction, SystemKeyRequired, UnknownAction
-from ewallet.protocol import parse_instruction, request_id_of, system_key_matches
+from ewallet.protocol.envelope import parse_instruction, request_id_of, system_key_matches
+from ewallet.protocol.errors import InvalidInstruction, SystemKeyRequired, UnknownAction
 from ewallet.routes import build_route_table
 
 KEY = "k" * 40

@@ -1,6 +1,6 @@
 """RateLimiter: a sliding window per key (§5.4)."""
 
-from ewallet.sessions.ratelimit import RateLimiter
+from ewallet.scheduling.ratelimit import RateLimiter
 
 
 class FakeTime:

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ewallet import wire
-from ewallet.domain.errors import InvalidJson
+from ewallet.protocol.errors import InvalidJson
+from ewallet.transport import wire
 
 
 def nested(depth: int) -> bytes:

@@ -1,12 +1,12 @@
-"""WorkerPool (§5.5): placement, states, limits, release and cleanup, without a server."""
+"""WorkerRegistry (§5.5): placement, states, limits, release and cleanup, without a server."""
 
 from datetime import timedelta
 
 import pytest
 
 from ewallet.clock import ManualClock
-from ewallet.domain.errors import Capacity
-from ewallet.sessions.workers import FULL, IN_USE, VACANT, WorkerPool
+from ewallet.protocol.errors import Capacity
+from ewallet.scheduling.worker_registry import FULL, IN_USE, VACANT, WorkerRegistry
 
 
 @pytest.fixture
@@ -14,11 +14,11 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
-def pool(clock: ManualClock, workers: int = 2, sessions: int = 2) -> WorkerPool:
-    return WorkerPool(worker_limit=workers, session_limit=sessions, now=clock.now)
+def pool(clock: ManualClock, workers: int = 2, sessions: int = 2) -> WorkerRegistry:
+    return WorkerRegistry(worker_limit=workers, session_limit=sessions, now=clock.now)
 
 
-def states(workers: WorkerPool) -> dict[int, int]:
+def states(workers: WorkerRegistry) -> dict[int, int]:
     return {view.id: view.state_code for view in workers.snapshot()}
 
 

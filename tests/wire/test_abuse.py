@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ewallet.limits import raise_fd_limit
+from ewallet.transport.limits import raise_fd_limit
 from tests.reliability.abuse import (
     flood_cap,
     guess_passwords,

@@ -234,10 +234,10 @@ class TestRequestIdEcho:
         assert answer["code"] == "unauthorized"
 
     async def test_an_invalid_id_on_a_system_route_is_invalid_value(self, server: Running) -> None:
-        before = server.app.services.pool.snapshot()
+        before = server.app.services.workers.snapshot()
         answer = await refused(server, system_line(action="new", new="worker", id=[1]))
         assert answer["code"] == "invalid_value"
-        assert server.app.services.pool.snapshot() == before
+        assert server.app.services.workers.snapshot() == before
 
     async def test_without_id_a_success_has_exactly_its_keys(self, server: Running) -> None:
         client = await server.client()

@@ -8,7 +8,7 @@ import sqlite3
 import time
 from unittest.mock import ANY
 
-from ewallet import server as server_module
+from ewallet.transport import server as server_module
 from tests.probes import CLIENT_ID, line
 from tests.support import LineClient, Running, running_server
 
