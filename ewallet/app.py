@@ -4,6 +4,7 @@ with a ManualClock, and serve on port 0."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import signal
@@ -11,16 +12,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from ewallet.clock import Clock, SystemClock
 from ewallet.domain.passwords import PasswordHasher
 from ewallet.domain.session_store import Lifetimes
+from ewallet.handlers import build_route_table
+from ewallet.http.app import build_http_app
 from ewallet.http.face import HttpFace
 from ewallet.maintenance import Job, Maintenance, sweep_accounts, sweep_sessions, sweep_timers
-from ewallet.pipeline.attempt import Dispatcher
+from ewallet.pipeline.attempt import Pipeline
 from ewallet.pipeline.context import Services
-from ewallet.pipeline.policies import GroupCommit, SharedRead
-from ewallet.routes import RouteTable, build_route_table
+from ewallet.pipeline.policies import GroupCommit, OwnTransaction, SharedRead, policy_for
+from ewallet.routes import RouteTable
 from ewallet.scheduling.batching import BatchThread
 from ewallet.scheduling.scheduler import Scheduler
 from ewallet.scheduling.worker_registry import WorkerRegistry
@@ -59,7 +63,8 @@ class App:
             _warn_if_exposed(host)
             log.info("listening on %s:%d", host, port)
         if self.settings.http_port is not None:
-            self.http = HttpFace(self)
+            asgi = build_http_app(self.settings, self.table, self.scheduler, self.engine)
+            self.http = HttpFace(asgi, self.settings, self.server.cap)
             self.http_address = await self.http.start(self.settings.host, self.settings.http_port)
             _warn_if_exposed(self.http_address[0])
             log.info("HTTP listening on %s:%d", *self.http_address)
@@ -112,17 +117,8 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
             unused=timedelta(seconds=settings.unused_session_lifetime),
         ),
     )
-    factory = session_factory(engine)
-    table = build_route_table()
-    dispatcher = Dispatcher(services, factory, session_factory(engine, read_only=True))
-    # SQLite has one writer at a time: batch writes under one commit, and serve reads from a
-    # couple of threads (WAL lets them run beside the writer). PostgreSQL runs everything on the
-    # thread pool, concurrently, serialised only where rows are shared.
-    writer, readers = None, []
-    if engine.dialect.name == "sqlite":
-        writer = BatchThread("ewallet-writer", GroupCommit(dispatcher))
-        readers = [BatchThread(f"ewallet-reader-{n}", SharedRead(dispatcher)) for n in range(settings.readers)]
-    scheduler = Scheduler(settings, table, dispatcher, writer, readers)
+    write, read = session_factory(engine), session_factory(engine, read_only=True)
+    scheduler = _scheduler(settings, engine.dialect.name, Pipeline(services), write, read)
     jobs = [
         Job("session sweep", settings.session_sweep, sweep_sessions),
         Job("account cleaner", settings.account_sweep, sweep_accounts),
@@ -132,11 +128,27 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
         settings=settings,
         engine=engine,
         services=services,
-        table=table,
+        table=scheduler.table,
         scheduler=scheduler,
         server=LineServer(settings, scheduler.handle_line),
-        maintenance=Maintenance(services, factory, jobs),
+        maintenance=Maintenance(services, write, jobs),
     )
+
+
+def _scheduler(
+    settings: Settings, dialect: str, pipeline: Pipeline, write: sessionmaker[Session], read: sessionmaker[Session]
+) -> Scheduler:
+    alone = OwnTransaction(pipeline, write, read)
+    writer, readers = None, []
+    if policy_for(settings.transactions, dialect) == "grouped":
+        # One writer at a time (SQLite's rule anyway): writes batched under one commit; reads
+        # from a few threads beside it (WAL lets them run while the writer writes).
+        writer = BatchThread("ewallet-writer", GroupCommit(pipeline, write))
+        readers = [
+            BatchThread(f"ewallet-reader-{n}", SharedRead(pipeline, read, alone)) for n in range(settings.readers)
+        ]
+    prepare = functools.partial(pipeline.prepare, read)
+    return Scheduler(settings, build_route_table(), alone.run, prepare, writer, readers)
 
 
 def _warn_if_exposed(host: str) -> None:

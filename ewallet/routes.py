@@ -1,10 +1,10 @@
-"""The one route table. Each handlers module exports ROUTES; this module concatenates them and
-resolves an instruction to its route."""
+"""Routes and the route table: what an instruction is (controller, action, target), who may ask
+for it, its parameters and handler, and how a request resolves to one. The table itself is
+built from the handlers' ROUTES (ewallet.handlers.build_route_table)."""
 
 from __future__ import annotations
 
 import enum
-import functools
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -124,15 +124,6 @@ class RouteTable:
             if route is not None:
                 return route
         return self._by_key.get((controller, action, None))
-
-
-@functools.cache
-def build_route_table() -> RouteTable:
-    """The table never changes in a process: built once (reading every handler's type hints
-    takes a while), shared by every app the process builds."""
-    from ewallet.handlers import all_routes
-
-    return RouteTable(all_routes())
 
 
 def client_route(

@@ -81,11 +81,18 @@ class Settings:
     argon2_parallelism: int | None = field(default=None, metadata=_opt("Argon2 parallelism"))
     login_failure_limit: int = field(default=5, metadata=_opt("consecutive failed logins before throttling"))
     peer_login_rate: int = field(default=60, metadata=_opt("failed logins per minute per peer (0 = off)"))
-    threads: int = field(default=4, metadata=_opt("threads that run instructions on PostgreSQL"))
+    transactions: str = field(
+        default="auto",
+        metadata=_opt(
+            "transaction policy: grouped (one writer thread, group commit), pooled (a transaction per"
+            " instruction on the thread pool) or auto (grouped on SQLite, pooled elsewhere)"
+        ),
+    )
+    threads: int = field(default=4, metadata=_opt("threads that run instructions under the pooled policy"))
     password_threads: int = field(
         default=2, metadata=_opt("threads that hash and verify passwords, apart from the database threads")
     )
-    readers: int = field(default=1, metadata=_opt("threads that run read-only instructions on SQLite"))
+    readers: int = field(default=1, metadata=_opt("threads that run read-only instructions under the grouped policy"))
     pool_size: int = field(default=20, metadata=_opt("database connections kept per process"))
     busy_timeout: float = field(default=5.0, metadata=_opt("seconds SQLite waits for a lock"))
     log_level: str = field(default="INFO", metadata=_opt("logging level"))
@@ -98,6 +105,8 @@ class Settings:
                 raise SettingsError("EWALLET_TIMEZONE is not a known IANA time zone") from exc
         if self.conversion_rate <= 0 or self.conversion_rate != self.conversion_rate.quantize(Decimal("0.01")):
             raise SettingsError("EWALLET_CONVERSION_RATE must be positive with at most two decimals")
+        if self.transactions not in ("auto", "grouped", "pooled"):
+            raise SettingsError(f"{ENV_PREFIX}TRANSACTIONS must be auto, grouped or pooled")
         at_least_one = ("worker_limit", "session_limit", "max_frame", "max_connections", "threads", "readers")
         for name in (*at_least_one, "password_threads"):
             if getattr(self, name) < 1:

@@ -13,7 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ewallet.routes import Route, build_route_table
+from ewallet.handlers import build_route_table
+from ewallet.routes import Route
 
 HEADING = "## Permission sheet"
 README = Path(__file__).resolve().parent.parent / "README.md"

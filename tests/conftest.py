@@ -18,7 +18,7 @@ from ewallet.clock import ManualClock
 from ewallet.storage.database import create_db_engine
 from ewallet.storage.migrate import upgrade
 from ewallet.storage.models import Base
-from tests.support import LineClient, Running, running_server
+from tests.support import TRANSACTIONS, LineClient, Running, running_server
 
 PG_URL = os.environ.get("EWALLET_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -108,15 +108,22 @@ def _empty(url: str) -> None:
         engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "sqlite-pooled", "postgresql"])
 def database_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database on each backend: storage-sensitive tests run on both."""
-    if request.param == "sqlite":
-        yield _fresh_sqlite(sqlite_template, tmp_path)
-        return
-    url: str = request.getfixturevalue("postgres_scratch")
-    _empty(url)
-    yield url
+    """A fresh, migrated database on each backend, served under each transaction policy the
+    backend may run (PostgreSQL pools; SQLite groups by default and may pool): storage-sensitive
+    tests run on all three."""
+    backend, _, policy = request.param.partition("-")
+    TRANSACTIONS["policy"] = policy or "auto"
+    try:
+        if backend == "sqlite":
+            yield _fresh_sqlite(sqlite_template, tmp_path)
+        else:
+            url: str = request.getfixturevalue("postgres_scratch")
+            _empty(url)
+            yield url
+    finally:
+        TRANSACTIONS["policy"] = "auto"
 
 
 @pytest.fixture

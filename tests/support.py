@@ -17,6 +17,9 @@ from ewallet.settings import Settings
 SYSTEM_KEY = "test-system-key-0123456789abcdef-0123456789"
 PASSWORD = "Secret!2345word"
 _counter = itertools.count(1)
+#: The transaction policy test servers run under unless a test names one: the `database_url`
+#: fixture sets it, so storage-sensitive tests run under each policy as well as each backend.
+TRANSACTIONS = {"policy": "auto"}
 
 
 def test_settings(database_url: str, **overrides: Any) -> Settings:
@@ -37,6 +40,7 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
         "shutdown_grace": 5.0,
         "threads": 8,
         "pool_size": 10,
+        "transactions": TRANSACTIONS["policy"],
     }
     base.update(overrides)
     return Settings(**base)

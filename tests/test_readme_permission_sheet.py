@@ -9,7 +9,8 @@ from types import ModuleType
 
 import pytest
 
-from ewallet.routes import Access, Route, build_route_table
+from ewallet.handlers import build_route_table
+from ewallet.routes import Access, Route
 from ewallet.schemas.base import Params
 from tests.support import Running
 

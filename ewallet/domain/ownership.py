@@ -7,9 +7,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session as Db
 
+from ewallet.domain.caller import AccountPointers
 from ewallet.domain.errors import Forbidden, NotFound
 from ewallet.domain.kinds import KINDS
-from ewallet.storage.models import Account, ContactList, ContactRecord, CreditClock, CreditEwallet
+from ewallet.storage.models import ContactList, ContactRecord, CreditClock, CreditEwallet
 
 T = TypeVar("T")
 
@@ -42,7 +43,7 @@ def owner_of(db: Db, obj: Any) -> int | None:
             return None
 
 
-def owned(db: Db, model: type[T], object_id: int, account: Account, what: str = "object") -> T:
+def owned(db: Db, model: type[T], object_id: int, account: AccountPointers, what: str = "object") -> T:
     obj = db.get(model, object_id)
     if obj is None:
         raise NotFound(f"no such {what}")

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
+from ewallet.domain.caller import AccountPointers
 from ewallet.domain.errors import InvalidValue, LastResource, NotFound, TimerState
 from ewallet.domain.kinds import SheetKind
 from ewallet.domain.locks import lock_account, lock_clock
@@ -24,14 +25,14 @@ from ewallet.storage.models import Account, ContactList, ContactRecord, CreditCl
 # -- the active chain ------------------------------------------------------------------------------
 
 
-def active_ewallet(db: Db, account: Account) -> CreditEwallet:
+def active_ewallet(db: Db, account: AccountPointers) -> CreditEwallet:
     ewallet = db.get(CreditEwallet, account.active_ewallet_id) if account.active_ewallet_id else None
     if ewallet is None:
         raise NotFound("the account has no active credit ewallet")
     return ewallet
 
 
-def active_clock(db: Db, account: Account) -> CreditClock:
+def active_clock(db: Db, account: AccountPointers) -> CreditClock:
     ewallet = active_ewallet(db, account)
     clock = db.get(CreditClock, ewallet.active_clock_id) if ewallet.active_clock_id else None
     if clock is None:
@@ -39,11 +40,11 @@ def active_clock(db: Db, account: Account) -> CreditClock:
     return clock
 
 
-def active_parent(db: Db, kind: SheetKind, account: Account) -> Any:
+def active_parent(db: Db, kind: SheetKind, account: AccountPointers) -> Any:
     return active_ewallet(db, account) if kind.parent is CreditEwallet else active_clock(db, account)
 
 
-def active_sheet(db: Db, kind: SheetKind, account: Account) -> Any:
+def active_sheet(db: Db, kind: SheetKind, account: AccountPointers) -> Any:
     parent = active_parent(db, kind, account)
     sheet_id = getattr(parent, kind.active_column)
     sheet = db.get(kind.sheet, sheet_id) if sheet_id else None

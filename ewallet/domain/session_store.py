@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Protocol
 
-from sqlalchemy import Select, and_, bindparam, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -22,7 +22,18 @@ class Lifetimes:
     unused: timedelta
 
 
-def effective_expiry(session: EwalletSession, lifetimes: Lifetimes) -> datetime:
+class SessionTimes(Protocol):
+    """What a session's lifetime depends on: a mapped session or a row read with these columns."""
+
+    @property
+    def had_login(self) -> bool: ...
+    @property
+    def create_date(self) -> datetime: ...
+    @property
+    def expiration_date(self) -> datetime: ...
+
+
+def effective_expiry(session: SessionTimes, lifetimes: Lifetimes) -> datetime:
     """A session that never had a login lives at most `unused` from its creation."""
     if session.had_login:
         return session.expiration_date
@@ -112,90 +123,6 @@ def create_system_session(db: Db, now: datetime, lifetimes: Lifetimes, reference
     db.add(session)
     db.flush()
     return session
-
-
-def _authentication_query() -> Select[EwalletSession, str, Account]:
-    """Session, its client id and its active account (top of its login stack) in one query."""
-    top = (
-        select(StackEntry.account_id)
-        .where(StackEntry.session_id == EwalletSession.id)
-        .order_by(StackEntry.position.desc())
-        .limit(1)
-        .correlate(EwalletSession)
-        .scalar_subquery()
-    )
-    return (
-        select(EwalletSession, ClientId.client_id, Account)
-        .join(ClientId, ClientId.id == EwalletSession.client_ref)
-        .outerjoin(Account, Account.id == top)
-        .where(EwalletSession.token_digest == bindparam("digest"))
-        .with_for_update(of=EwalletSession)
-    )
-
-
-#: Built once: the hot path then skips statement construction and cache-key generation.
-AUTHENTICATION = _authentication_query()
-
-_SESSIONS, _ACCOUNTS = EwalletSession.__table__, Account.__table__
-#: For read-only instructions: plain rows, no ORM objects (reads only look at attributes).
-_TOP_OF_STACK = (
-    select(StackEntry.__table__.c.account_id)
-    .where(StackEntry.__table__.c.session_id == _SESSIONS.c.id)
-    .order_by(StackEntry.__table__.c.position.desc())
-    .limit(1)
-    .correlate(_SESSIONS)
-    .scalar_subquery()
-)
-AUTHENTICATION_ROW = (
-    select(*_SESSIONS.c, ClientId.__table__.c.client_id.label("owner"), _TOP_OF_STACK.label("top_account_id"))
-    .join(ClientId.__table__, ClientId.__table__.c.id == _SESSIONS.c.client_ref)
-    .where(_SESSIONS.c.token_digest == bindparam("digest"))
-)
-AUTHENTICATION_ROW_LOCKED = AUTHENTICATION_ROW.with_for_update(of=_SESSIONS)
-ACCOUNT_ROW = select(_ACCOUNTS).where(_ACCOUNTS.c.id == bindparam("id"))
-
-
-def authenticate(
-    db: Db, client_id: object, token: object, now: datetime, lifetimes: Lifetimes
-) -> tuple[EwalletSession, Account | None]:
-    """The live session the token opens, locked for this instruction (on PostgreSQL a row lock
-    keeps one session's instructions in order across processes), and its active account."""
-    if not isinstance(client_id, str) or not isinstance(token, str):
-        raise Unauthorized("client_id and session_token are required")
-    row = db.execute(AUTHENTICATION, {"digest": token_digest(token)}).first()
-    if row is None:
-        raise Unauthorized("the session token is unknown")
-    session: EwalletSession = row[0]
-    owner: str = row[1]
-    account: Account | None = row[2]
-    if owner != client_id:
-        raise Unauthorized("the session token does not belong to this client id")
-    if effective_expiry(session, lifetimes) <= now:
-        raise Unauthorized("the session has expired")
-    return session, account
-
-
-def authenticate_rows(
-    db: Db, client_id: object, token: object, now: datetime, lifetimes: Lifetimes, *, lock: bool
-) -> tuple[Any, Any]:
-    """authenticate() for handlers that only read the caller: the session and its active
-    account as rows, which carry the same attribute names as the models. `lock` takes the
-    session row lock as authenticate() does (writes); reads need none."""
-    if not isinstance(client_id, str) or not isinstance(token, str):
-        raise Unauthorized("client_id and session_token are required")
-    connection = db.connection()
-    query = AUTHENTICATION_ROW_LOCKED if lock else AUTHENTICATION_ROW
-    session = connection.execute(query, {"digest": token_digest(token)}).first()
-    if session is None:
-        raise Unauthorized("the session token is unknown")
-    if session.owner != client_id:
-        raise Unauthorized("the session token does not belong to this client id")
-    if effective_expiry(session, lifetimes) <= now:  # type: ignore[arg-type]
-        raise Unauthorized("the session has expired")
-    account = None
-    if session.top_account_id is not None:
-        account = connection.execute(ACCOUNT_ROW, {"id": session.top_account_id}).first()
-    return session, account
 
 
 # -- the login stack ------------------------------------------------------------------------------

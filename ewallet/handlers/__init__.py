@@ -1,12 +1,17 @@
-"""Thin handlers, one module per area; each exports ROUTES."""
+"""Thin handlers, one module per area; each exports ROUTES. The route table is built here from
+all of them: HTTP, OpenAPI, the permission sheet and the docs are generated from that table."""
 
 from __future__ import annotations
 
-from ewallet.routes import Route
+import functools
+
+from ewallet.handlers import accounts, contacts, money, resources, session, sheets, system, timer
+from ewallet.routes import RouteTable
 
 
-def all_routes() -> list[Route]:
-    from ewallet.handlers import accounts, contacts, money, resources, session, sheets, system, timer
-
+@functools.cache
+def build_route_table() -> RouteTable:
+    """The table never changes in a process: built once (reading every handler's type hints
+    takes a while), shared by every app the process builds."""
     modules = (session, accounts, resources, sheets, contacts, money, timer, system)
-    return [route for module in modules for route in module.ROUTES]
+    return RouteTable(route for module in modules for route in module.ROUTES)

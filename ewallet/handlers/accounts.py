@@ -40,7 +40,7 @@ def account_data(ctx: Context, account: Account) -> AccountData:
 
 
 def session_data(ctx: Context) -> SessionData:
-    summary = summarise(ctx.db, ctx.live_session)
+    summary = summarise(ctx.db, ctx.load_session())
     return SessionData(
         session_user_account=summary.user_account,
         session_credit_ewallet=summary.credit_ewallet,
@@ -86,23 +86,23 @@ def prepare_login(params: LoginParams, ctx: Context) -> LoginCheck:
 def login(params: LoginParams, ctx: Context) -> AccountSession:
     verdict = ctx.prepared_as(LoginVerdict)
     account = accounts.login(
-        ctx.db, ctx.live_session, _attempt(params, ctx), verdict, ctx.now, ctx.services.lifetimes, _login_limits(ctx)
+        ctx.db, ctx.load_session(), _attempt(params, ctx), verdict, ctx.now, ctx.services.lifetimes, _login_limits(ctx)
     )
     return AccountSession(account=account.email, session_data=session_data(ctx))
 
 
 def logout(_: NoParams, ctx: Context) -> AccountSession:
-    account = accounts.logout(ctx.db, ctx.live_session, ctx.now, ctx.services.lifetimes)
+    account = accounts.logout(ctx.db, ctx.load_session(), ctx.now, ctx.services.lifetimes)
     return AccountSession(account=account.email, session_data=session_data(ctx))
 
 
 def switch(params: SwitchAccountParams, ctx: Context) -> AccountSession:
-    account = accounts.switch_account(ctx.db, ctx.live_session, params.account, ctx.now, ctx.services.lifetimes)
+    account = accounts.switch_account(ctx.db, ctx.load_session(), params.account, ctx.now, ctx.services.lifetimes)
     return AccountSession(account=account.email, session_data=session_data(ctx))
 
 
 def view(_: NoParams, ctx: Context) -> AccountView:
-    return AccountView(account=ctx.user.email, account_data=account_data(ctx, ctx.user))
+    return AccountView(account=ctx.user.email, account_data=account_data(ctx, ctx.load_account()))
 
 
 def _changes(params: EditAccountParams) -> AccountChanges:
@@ -122,14 +122,14 @@ def prepare_edit(params: EditAccountParams, ctx: Context) -> EditCheck:
 
 def edit(params: EditAccountParams, ctx: Context) -> AccountEdited:
     verdict = ctx.prepared_as(EditVerdict)
-    account = ctx.user
+    account = ctx.load_account()
     editor = account_edit.Editor(ctx.peer, ctx.settings.login_failure_limit, ctx.settings.system_name)
     outcome = account_edit.edit_account(ctx.db, account, _changes(params), verdict, ctx.now, editor)
     return AccountEdited(account=account.name, edit=outcome.applied, account_data=account_data(ctx, account))
 
 
 def unlink(_: NoParams, ctx: Context) -> AccountUnlinked:
-    account = ctx.user
+    account = ctx.load_account()
     accounts.order_deletion(ctx.db, account, ctx.now, timedelta(days=ctx.settings.unlink_grace_days))
     return AccountUnlinked(account=account.email)
 

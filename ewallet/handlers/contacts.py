@@ -29,7 +29,7 @@ def list_reply(ctx: Context, contact_list: ContactList) -> ContactListReply:
 
 
 def new_list(params: ReferenceParams, ctx: Context) -> ContactListReply:
-    return list_reply(ctx, resources.create_contact_list(ctx.db, ctx.user, ctx.now, params.reference))
+    return list_reply(ctx, resources.create_contact_list(ctx.db, ctx.load_account(), ctx.now, params.reference))
 
 
 def view_list(_: NoParams, ctx: Context) -> ContactListReply:
@@ -38,18 +38,18 @@ def view_list(_: NoParams, ctx: Context) -> ContactListReply:
 
 
 def switch_list(params: ListIdParams, ctx: Context) -> ContactListReply:
-    return list_reply(ctx, resources.switch_contact_list(ctx.db, ctx.user, params.list_id, ctx.now))
+    return list_reply(ctx, resources.switch_contact_list(ctx.db, ctx.load_account(), params.list_id, ctx.now))
 
 
 def unlink_list(params: ListIdParams, ctx: Context) -> ContactListUnlinked:
-    contact_list = resources.unlink_contact_list(ctx.db, ctx.user, params.list_id, ctx.now)
+    contact_list = resources.unlink_contact_list(ctx.db, ctx.load_account(), params.list_id, ctx.now)
     return ContactListUnlinked(contact_list=contact_list.id)
 
 
 def new_record(params: NewContactRecordParams, ctx: Context) -> ContactRecordCreated:
     record = resources.new_contact_record(
         ctx.db,
-        ctx.user,
+        ctx.load_account(),
         params.contact_list,
         ctx.now,
         reference=params.user_reference or CONTACT_RECORD_REFERENCE,
@@ -68,7 +68,7 @@ def view_record(params: RecordIdParams, ctx: Context) -> ContactRecordView:
 
 
 def unlink_record(params: RecordIdParams, ctx: Context) -> ContactRecordUnlinked:
-    record = resources.unlink_contact_record(ctx.db, ctx.user, params.record_id, ctx.now)
+    record = resources.unlink_contact_record(ctx.db, ctx.load_account(), params.record_id, ctx.now)
     return ContactRecordUnlinked(contact_list=record.list_id, contact_record=record.id)
 
 

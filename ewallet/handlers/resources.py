@@ -29,11 +29,11 @@ def clock_reply(ctx: Context, clock: CreditClock) -> ClockReply:
 
 
 def new_ewallet(params: ReferenceParams, ctx: Context) -> EwalletReply:
-    return ewallet_reply(ctx, resources.create_ewallet(ctx.db, ctx.user, ctx.now, params.reference))
+    return ewallet_reply(ctx, resources.create_ewallet(ctx.db, ctx.load_account(), ctx.now, params.reference))
 
 
 def new_clock(params: ReferenceParams, ctx: Context) -> ClockReply:
-    return clock_reply(ctx, resources.create_clock(ctx.db, ctx.user, ctx.now, params.reference))
+    return clock_reply(ctx, resources.create_clock(ctx.db, ctx.load_account(), ctx.now, params.reference))
 
 
 def view_ewallet(_: NoParams, ctx: Context) -> EwalletReply:
@@ -50,20 +50,20 @@ def view_clock(_: NoParams, ctx: Context) -> ClockReply:
 
 
 def switch_ewallet(params: EwalletIdParams, ctx: Context) -> EwalletReply:
-    return ewallet_reply(ctx, resources.switch_ewallet(ctx.db, ctx.user, params.ewallet_id, ctx.now))
+    return ewallet_reply(ctx, resources.switch_ewallet(ctx.db, ctx.load_account(), params.ewallet_id, ctx.now))
 
 
 def switch_clock(params: ClockIdParams, ctx: Context) -> ClockReply:
-    return clock_reply(ctx, resources.switch_clock(ctx.db, ctx.user, params.clock_id, ctx.now))
+    return clock_reply(ctx, resources.switch_clock(ctx.db, ctx.load_account(), params.clock_id, ctx.now))
 
 
 def unlink_ewallet(params: EwalletIdParams, ctx: Context) -> EwalletUnlinked:
-    ewallet = resources.unlink_ewallet(ctx.db, ctx.user, params.ewallet_id, ctx.now)
+    ewallet = resources.unlink_ewallet(ctx.db, ctx.load_account(), params.ewallet_id, ctx.now)
     return EwalletUnlinked(credit_ewallet=ewallet.id)
 
 
 def unlink_clock(params: ClockIdParams, ctx: Context) -> ClockUnlinked:
-    clock = resources.unlink_clock(ctx.db, ctx.user, params.clock_id, ctx.now)
+    clock = resources.unlink_clock(ctx.db, ctx.load_account(), params.clock_id, ctx.now)
     return ClockUnlinked(credit_clock=clock.id)
 
 

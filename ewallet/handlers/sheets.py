@@ -36,7 +36,7 @@ def record_reply(kind: SheetKind, record: Any) -> Reply:
 
 
 def new_sheet(kind: SheetKind, params: ReferenceParams, ctx: Context) -> Reply:
-    return sheet_reply(kind, ctx, resources.create_sheet(ctx.db, kind, ctx.user, ctx.now, params.reference))
+    return sheet_reply(kind, ctx, resources.create_sheet(ctx.db, kind, ctx.load_account(), ctx.now, params.reference))
 
 
 def view_sheet(kind: SheetKind, _: NoParams, ctx: Context) -> Reply:
@@ -47,11 +47,11 @@ def view_sheet(kind: SheetKind, _: NoParams, ctx: Context) -> Reply:
 
 
 def switch_sheet(kind: SheetKind, params: SheetIdParams, ctx: Context) -> Reply:
-    return sheet_reply(kind, ctx, resources.switch_sheet(ctx.db, kind, ctx.user, params.sheet_id, ctx.now))
+    return sheet_reply(kind, ctx, resources.switch_sheet(ctx.db, kind, ctx.load_account(), params.sheet_id, ctx.now))
 
 
 def unlink_sheet(kind: SheetKind, params: ListIdParams, ctx: Context) -> Reply:
-    sheet = resources.unlink_sheet(ctx.db, kind, ctx.user, params.list_id, ctx.now)
+    sheet = resources.unlink_sheet(ctx.db, kind, ctx.load_account(), params.list_id, ctx.now)
     return SHEET_UNLINKED[kind.name](**{kind.sheet_key: sheet.id})
 
 
@@ -63,7 +63,7 @@ def view_record(kind: SheetKind, params: RecordIdParams, ctx: Context) -> Reply:
 
 
 def unlink_record(kind: SheetKind, params: RecordIdParams, ctx: Context) -> Reply:
-    record = resources.unlink_record(ctx.db, kind, ctx.user, params.record_id, ctx.now)
+    record = resources.unlink_record(ctx.db, kind, ctx.load_account(), params.record_id, ctx.now)
     return RECORD_UNLINKED[kind.name](**{kind.sheet_key: record.sheet_id, kind.record_key: record.id})
 
 

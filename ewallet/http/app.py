@@ -1,18 +1,24 @@
 """The FastAPI application. `POST /ewallet/instruction-set` takes one instruction set as the TCP
 server does; a typed endpoint per instruction (`POST /v1/<action>/<target...>`) takes its
 parameters, with client id and token from the body or from `X-EWallet-Client-Id` and
-`Authorization: Bearer <token>`. Both hand the request to the scheduler, so a session
-opened over TCP works over HTTP and the other way round."""
+`Authorization: Bearer <token>`. Both hand the instruction to the scheduler, so a session
+opened over TCP works over HTTP and the other way round.
+
+Endpoints are module-level functions that find their collaborators in `app.state` and, for a
+typed endpoint, its route in the matched API route; exception handlers are data passed to the
+application, starlette style."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -23,14 +29,13 @@ from ewallet import __version__
 from ewallet.domain.errors import EwalletError
 from ewallet.http.openapi import SECURITY_SCHEMES, route_path, route_request_schema, route_security
 from ewallet.http.status import STATUS_OF_CODE, status_of, statuses_of
-from ewallet.protocol.envelope import failure
+from ewallet.protocol.answers import Answer, failure, internal_failure, with_id
+from ewallet.protocol.envelope import instruction_for
 from ewallet.protocol.errors import FrameTooLarge, InvalidInstruction, UnknownAction
 from ewallet.routes import AUTH_KEYS, Route, RouteTable
 from ewallet.scheduling.scheduler import Scheduler
 from ewallet.settings import Settings
 from ewallet.transport import wire
-
-log = logging.getLogger(__name__)
 
 
 class Failure(BaseModel):
@@ -45,8 +50,30 @@ class Health(BaseModel):
     version: str
 
 
-def _error_response(error: EwalletError) -> JSONResponse:
-    return JSONResponse(failure(error), status_code=STATUS_OF_CODE.get(error.code, 500))
+@dataclass(frozen=True)
+class Collaborators:
+    """What the endpoints need, kept in `app.state.ewallet`."""
+
+    settings: Settings
+    scheduler: Scheduler
+    engine: Engine
+
+
+#: Where each key a level needs may come from when the body leaves it out.
+_HEADER_OF_KEY = {"client_id": "x-ewallet-client-id", "system_key": "x-ewallet-system-key"}
+
+
+def _collaborators(request: Request) -> Collaborators:
+    collaborators: Collaborators = request.app.state.ewallet
+    return collaborators
+
+
+def _peer(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+def _answer_response(answer: Answer) -> JSONResponse:
+    return JSONResponse(answer, status_code=status_of(answer))
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -63,8 +90,142 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _peer(request: Request) -> str:
-    return request.client.host if request.client is not None else "unknown"
+# -- endpoints ------------------------------------------------------------------------------------
+
+
+async def instruction_set(request: Request) -> JSONResponse:
+    """One instruction set in the body, judged exactly as a TCP line is."""
+    ewallet = _collaborators(request)
+    body = await _read_body(request, ewallet.settings.max_frame)
+    return _answer_response(await ewallet.scheduler.handle(body, _peer(request)))
+
+
+async def typed_instruction(request: Request) -> JSONResponse:
+    """The parameters in the body; the route is the one this path was declared for."""
+    route = request.scope["route"]
+    assert isinstance(route, InstructionRoute)
+    ewallet = _collaborators(request)
+    raw = await _read_body(request, ewallet.settings.max_frame)
+    body = wire.decode(raw) if raw.strip() else {}
+    if not isinstance(body, dict):
+        # As on TCP: valid JSON that is not an object is not an instruction.
+        raise InvalidInstruction("the body must be a JSON object of parameters")
+    keys = AUTH_KEYS[route.instruction.access]
+    for key in keys & _HEADER_OF_KEY.keys():
+        if key not in body and (value := request.headers.get(_HEADER_OF_KEY[key])) is not None:
+            body[key] = value
+    if "session_token" in keys and "session_token" not in body:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token:
+            body["session_token"] = token.strip()
+    instruction = instruction_for(route.instruction, body, ewallet.settings.system_key)
+    answer = await ewallet.scheduler.run(instruction, _peer(request))
+    return _answer_response(with_id(answer, instruction.request_id))
+
+
+async def health(request: Request) -> JSONResponse:
+    ewallet = _collaborators(request)
+
+    def probe() -> None:
+        with ewallet.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    try:
+        await asyncio.get_running_loop().run_in_executor(ewallet.scheduler.executor, probe)
+        database, status = "ok", 200
+    except Exception:
+        database, status = "unreachable", 503
+    body = Health(status="ok" if status == 200 else "degraded", database=database, version=__version__)
+    return JSONResponse(body.model_dump(), status_code=status)
+
+
+# -- exception handlers ---------------------------------------------------------------------------
+
+
+async def on_domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, EwalletError)
+    return JSONResponse(failure(exc), status_code=STATUS_OF_CODE.get(exc.code, 500))
+
+
+async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = "unknown_action" if exc.status_code in (404, 405) else "invalid_instruction"
+    body = {"failed": True, "error": "no such endpoint or method", "code": code}
+    return JSONResponse(body, status_code=exc.status_code)
+
+
+async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(failure(UnknownAction("the request does not fit this endpoint")), status_code=400)
+
+
+async def on_disconnect(_: Request, exc: Exception) -> Response:
+    # The connection went away mid-body (the client, or the frame timeout): no one to answer.
+    return Response(status_code=400)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(internal_failure(exc, f"HTTP {request.method} {request.url.path}"), status_code=500)
+
+
+ExceptionHandler = Callable[[Request, Any], Coroutine[Any, Any, Response]]
+EXCEPTION_HANDLERS: dict[int | type[Exception], ExceptionHandler] = {
+    EwalletError: on_domain_error,
+    StarletteHTTPException: on_http_error,
+    RequestValidationError: on_validation_error,
+    ClientDisconnect: on_disconnect,
+    Exception: on_unexpected,
+}
+
+
+# -- routes ---------------------------------------------------------------------------------------
+
+_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Failure, "description": f"failure ({status})"} for status in sorted(set(STATUS_OF_CODE.values()))
+}
+
+
+class InstructionRoute(APIRoute):
+    """The typed endpoint of one instruction: its path, body schema and answers come from the
+    route, and the endpoint finds the route here rather than parsing an envelope again."""
+
+    def __init__(self, route: Route) -> None:
+        self.instruction = route
+        statuses = statuses_of(route)
+        responses: dict[int | str, dict[str, Any]] = {
+            status: value for status, value in _ERROR_RESPONSES.items() if status in statuses
+        }
+        if route.reply is not None:
+            responses[200] = {"model": route.reply, "description": "success"}
+        super().__init__(
+            route_path(route),
+            typed_instruction,
+            methods=["POST"],
+            summary=route.summary or route.name,
+            description=f"`{route.name}` (permission level: {route.access.value})",
+            operation_id=route_path(route).strip("/").replace("/", "_").replace("-", "_"),
+            responses=responses,
+            openapi_extra={"requestBody": route_request_schema(route), "security": route_security(route)},
+            tags=[route.controller],
+        )
+
+
+def _fixed_routes() -> list[APIRoute]:
+    return [
+        APIRoute(
+            "/ewallet/instruction-set",
+            instruction_set,
+            methods=["POST"],
+            summary="Run one instruction set",
+            responses={200: {"description": "success: the instruction's keys and failed=false"}, **_ERROR_RESPONSES},
+            openapi_extra={
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}},
+                }
+            },
+        ),
+        APIRoute("/health", health, methods=["GET"], response_model=Health, responses={503: {"model": Health}}),
+    ]
 
 
 def build_http_app(settings: Settings, table: RouteTable, scheduler: Scheduler, engine: Engine) -> FastAPI:
@@ -72,72 +233,10 @@ def build_http_app(settings: Settings, table: RouteTable, scheduler: Scheduler, 
         title="ewallet",
         version=__version__,
         description="The ewallet instruction set over HTTP. Every answer is the JSON object the TCP server gives.",
+        routes=[*_fixed_routes(), *(InstructionRoute(route) for route in table.routes)],
+        exception_handlers=EXCEPTION_HANDLERS,
     )
-
-    async def answer(request: Request, obj: Any) -> JSONResponse:
-        result = await scheduler.handle_request(obj, _peer(request))
-        return JSONResponse(result, status_code=status_of(result))
-
-    @app.exception_handler(EwalletError)
-    async def on_domain_error(_: Request, exc: EwalletError) -> JSONResponse:
-        return _error_response(exc)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def on_http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = "unknown_action" if exc.status_code in (404, 405) else "invalid_instruction"
-        body = {"failed": True, "error": "no such endpoint or method", "code": code}
-        return JSONResponse(body, status_code=exc.status_code)
-
-    @app.exception_handler(RequestValidationError)
-    async def on_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(failure(UnknownAction("the request does not fit this endpoint")), status_code=400)
-
-    @app.exception_handler(ClientDisconnect)
-    async def on_disconnect(_: Request, exc: ClientDisconnect) -> Response:
-        # The connection went away mid-body (the client, or the frame timeout): no one to answer.
-        return Response(status_code=400)
-
-    @app.exception_handler(Exception)
-    async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.error("internal error in the HTTP face", exc_info=exc)
-        return JSONResponse({"failed": True, "error": "internal error", "code": "internal_error"}, status_code=500)
-
-    error_responses: dict[int | str, dict[str, Any]] = {
-        status: {"model": Failure, "description": f"failure ({status})"}
-        for status in sorted(set(STATUS_OF_CODE.values()))
-    }
-
-    @app.post(
-        "/ewallet/instruction-set",
-        summary="Run one instruction set",
-        responses={200: {"description": "success: the instruction's keys and failed=false"}, **error_responses},
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}},
-            }
-        },
-    )
-    async def instruction_set(request: Request) -> JSONResponse:
-        body = await _read_body(request, settings.max_frame)
-        return await answer(request, body)
-
-    @app.get("/health", response_model=Health, responses={503: {"model": Health}})
-    async def health() -> JSONResponse:
-        def probe() -> None:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-
-        try:
-            await asyncio.get_running_loop().run_in_executor(scheduler.executor, probe)
-            database, status = "ok", 200
-        except Exception:
-            database, status = "unreachable", 503
-        body = Health(status="ok" if status == 200 else "degraded", database=database, version=__version__)
-        return JSONResponse(body.model_dump(), status_code=status)
-
-    for route in table.routes:
-        _add_typed_endpoint(app, route, answer, settings, error_responses)
+    app.state.ewallet = Collaborators(settings, scheduler, engine)
     _declare_security_schemes(app)
     return app
 
@@ -153,54 +252,3 @@ def _declare_security_schemes(app: FastAPI) -> None:
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _add_typed_endpoint(
-    app: FastAPI, route: Route, answer: Any, settings: Settings, error_responses: dict[int | str, dict[str, Any]]
-) -> None:
-    envelope: dict[str, Any] = {"controller": route.controller, "ctype": "action", "action": route.action}
-    if route.target is not None:
-        head, _, tail = route.target.partition(".")
-        envelope[route.action] = head
-        if tail:
-            envelope[head] = tail
-    auth_keys = AUTH_KEYS[route.access]
-
-    async def endpoint(request: Request) -> JSONResponse:
-        raw = await _read_body(request, settings.max_frame)
-        body = wire.decode(raw) if raw.strip() else {}
-        if not isinstance(body, dict):
-            # As on TCP (§2 step 3): valid JSON that is not an object is not an instruction.
-            raise InvalidInstruction("the body must be a JSON object of parameters")
-        instruction = {**body, **envelope}
-        if "client_id" in auth_keys and "client_id" not in body:
-            client_id = request.headers.get("x-ewallet-client-id")
-            if client_id is not None:
-                instruction["client_id"] = client_id
-        if "session_token" in auth_keys and "session_token" not in body:
-            scheme, _, token = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() == "bearer" and token:
-                instruction["session_token"] = token.strip()
-        if "system_key" in auth_keys and "system_key" not in body:
-            key = request.headers.get("x-ewallet-system-key")
-            if key is not None:
-                instruction["system_key"] = key
-        return await answer(request, instruction)
-
-    statuses = statuses_of(route)
-    responses: dict[int | str, dict[str, Any]] = {
-        status: value for status, value in error_responses.items() if status in statuses
-    }
-    if route.reply is not None:
-        responses[200] = {"model": route.reply, "description": "success"}
-    app.add_api_route(
-        route_path(route),
-        endpoint,
-        methods=["POST"],
-        summary=route.summary or route.name,
-        description=f"`{route.name}` (permission level: {route.access.value})",
-        operation_id=route_path(route).strip("/").replace("/", "_").replace("-", "_"),
-        responses=responses,
-        openapi_extra={"requestBody": route_request_schema(route), "security": route_security(route)},
-        tags=[route.controller],
-    )

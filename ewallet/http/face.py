@@ -7,15 +7,14 @@ import contextlib
 import functools
 import socket
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import uvicorn
+from fastapi import FastAPI
 
 from ewallet.http.protocol import HttpConnection
-from ewallet.transport.limits import accept_backlog
-
-if TYPE_CHECKING:
-    from ewallet.app import App
+from ewallet.settings import Settings
+from ewallet.transport.limits import ConnectionCap, accept_backlog
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -47,12 +46,12 @@ def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
 
 
 class HttpFace:
-    def __init__(self, app: App) -> None:
-        from ewallet.http.app import build_http_app
+    """uvicorn serving `asgi` under the connection cap the TCP server shares."""
 
-        self.asgi = build_http_app(app.settings, app.table, app.scheduler, app.engine)
-        self.settings = app.settings
-        self.cap = app.server.cap
+    def __init__(self, asgi: FastAPI, settings: Settings, cap: ConnectionCap) -> None:
+        self.asgi = asgi
+        self.settings = settings
+        self.cap = cap
         self._server: _EmbeddedServer | None = None
         self._task: asyncio.Task[None] | None = None
 

@@ -14,7 +14,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
-from ewallet.protocol.envelope import failure
+from ewallet.protocol.answers import failure
 from ewallet.protocol.errors import Capacity
 from ewallet.settings import Settings
 from ewallet.transport import wire

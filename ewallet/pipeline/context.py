@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.orm import Session as Db
 
+from ewallet.domain.caller import AccountSnapshot, Caller
 from ewallet.domain.errors import NotLoggedIn
 from ewallet.domain.session_store import Lifetimes
 from ewallet.settings import Settings
+from ewallet.storage.models import Account, EwalletSession
 
 T = TypeVar("T")
 
@@ -19,7 +21,6 @@ if TYPE_CHECKING:
     from ewallet.clock import Clock
     from ewallet.domain.passwords import PasswordHasher
     from ewallet.scheduling.worker_registry import WorkerRegistry
-    from ewallet.storage.models import Account, EwalletSession
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,10 @@ class Context:
     services: Services
     peer: str
     route_name: str
+    #: Set on routes at client level (a session request).
     client_id: str | None = None
-    session: EwalletSession | None = None
-    account: Account | None = None
+    #: Set on routes at session level and above.
+    caller: Caller | None = None
     #: The result of the route's password work, done before this transaction (Route.prepare).
     prepared: object = None
     after_commit: list[Callable[[], None]] = field(default_factory=list)
@@ -53,17 +55,31 @@ class Context:
         return self.services.settings
 
     @property
-    def user(self) -> Account:
-        """The active account; routes at user level always have one."""
-        if self.account is None:
+    def user(self) -> AccountSnapshot:
+        """The active account as the instruction found it; routes at user level always have one."""
+        if self.caller is None or self.caller.account is None:
             raise NotLoggedIn()
-        return self.account
+        return self.caller.account
 
     @property
-    def live_session(self) -> EwalletSession:
-        if self.session is None:
-            raise RuntimeError("a session-level route ran without a session")
-        return self.session
+    def session_id(self) -> int:
+        if self.caller is None:
+            raise RuntimeError(f"{self.route_name} ran without a session")
+        return self.caller.session_id
+
+    def load_account(self) -> Account:
+        """The active account as a mapped row, for handlers that change it."""
+        account = self.db.get(Account, self.user.id)
+        if account is None:  # the caller's own session row lock keeps its stack in place
+            raise RuntimeError(f"{self.route_name}: the active account vanished")
+        return account
+
+    def load_session(self) -> EwalletSession:
+        """The caller's session as a mapped row (already locked by authentication on writes)."""
+        session = self.db.get(EwalletSession, self.session_id)
+        if session is None:
+            raise RuntimeError(f"{self.route_name}: the session vanished")
+        return session
 
     def prepared_as(self, kind: type[T]) -> T:
         if not isinstance(self.prepared, kind):

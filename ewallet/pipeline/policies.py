@@ -1,65 +1,174 @@
-"""Group commit for SQLite: one writer thread runs write instructions back to back inside one
-transaction, each under its own savepoint, and commits the batch with a single fsync. No
-instruction is answered before the commit that holds it is durable, and a failing instruction
-rolls back alone. (SQLite admits one writer at a time anyway; batching turns lock hand-offs and
-per-instruction fsyncs into one of each per batch.)"""
+"""Transaction policies: how the pipeline's attempts are wrapped in transactions. Each takes a
+batch of instructions and returns their answers, and each decides what a failed attempt means
+with the one `classify`.
+
+- OwnTransaction ("pooled"): every instruction in a transaction of its own on the thread pool,
+  run again when it lost a race. The default on PostgreSQL, where writers run side by side.
+- GroupCommit ("grouped", writes): one writer thread runs a batch of writes back to back in
+  one transaction, each under a savepoint of its own, and commits the batch with one fsync. No
+  instruction is answered before the commit that holds it is durable, and a failing one rolls
+  back alone. The default on SQLite, which admits one writer at a time anyway: batching turns
+  lock hand-offs and per-instruction fsyncs into one of each per batch.
+- SharedRead ("grouped", reads): a batch of reads shares one read transaction, whose snapshot
+  is taken after every one of them was queued, so each still sees everything acknowledged
+  before it."""
 
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session as Db
+from sqlalchemy.orm import sessionmaker
 
-from ewallet.domain.errors import Conflict
-from ewallet.pipeline.attempt import Dispatcher, Outcome
-from ewallet.protocol.envelope import failure
-from ewallet.scheduling.batching import Answer, Work
+from ewallet.domain.errors import Conflict, EwalletError
+from ewallet.pipeline.attempt import Outcome, Pipeline, database_failed
+from ewallet.pipeline.classify import Verdict, classify
+from ewallet.pipeline.units import Savepoint, Transaction
+from ewallet.protocol.answers import Answer, failure, internal_failure
+from ewallet.protocol.envelope import Instruction
 
 log = logging.getLogger(__name__)
 
+#: An instruction that lost a race is run again this many times, then answered `conflict`.
+RETRIES = 3
+OUTCOME_UNKNOWN = (
+    "the database connection was lost while committing, so the instruction may or may not have taken "
+    "effect: retry it with the same idempotency_key, which answers the stored result if it did"
+)
+BATCH_FAILED = "the database was busy or failed; nothing changed, retry"
+
+Work = tuple[Instruction, str]
+PolicyName = Literal["grouped", "pooled"]
+
+
+def policy_for(setting: str, dialect: str) -> PolicyName:
+    """The `transactions` setting resolved: "auto" groups on SQLite and pools elsewhere."""
+    if setting == "auto":
+        return "grouped" if dialect == "sqlite" else "pooled"
+    if setting in ("grouped", "pooled"):
+        return setting  # type: ignore[return-value]
+    raise ValueError(f"unknown transaction policy {setting!r}")
+
+
+class OwnTransaction:
+    def __init__(self, pipeline: Pipeline, write: sessionmaker[Db], read: sessionmaker[Db]) -> None:
+        self.pipeline = pipeline
+        self.write = write
+        self.read = read
+
+    def __call__(self, batch: list[Work]) -> list[Answer]:
+        return [self.run(instruction, peer) for instruction, peer in batch]
+
+    def run(self, instruction: Instruction, peer: str) -> Answer:
+        route = instruction.route
+        unit_of = self.read if route.read_only else self.write
+        last: tuple[Verdict, BaseException] | None = None
+        for _ in range(RETRIES + 1):
+            outcome: Outcome | None = None
+            committing = False
+            try:
+                with Transaction(unit_of) as unit:
+                    outcome = self.pipeline.attempt(unit.db, instruction, peer)
+                    unit.db.flush()
+                    # From here on only COMMIT is left to send: should the connection die now,
+                    # the database may or may not have committed.
+                    committing = not route.read_only
+                    unit.commit()
+            except EwalletError as error:
+                return failure(error)
+            except Exception as exc:
+                if outcome is not None:
+                    outcome.rolled_back()
+                verdict = classify(exc, committing=committing)
+                if verdict is Verdict.INTERNAL:
+                    return internal_failure(exc, route.name)
+                if verdict is Verdict.OUTCOME_UNKNOWN:
+                    log.warning("connection lost while committing %s: outcome unknown", route.name)
+                    return failure(Conflict(OUTCOME_UNKNOWN))
+                # Before COMMIT the database rolls the transaction back by itself (a lost
+                # connection included), so running the instruction again is safe.
+                log.debug("running %s again after %s", route.name, type(exc).__name__)
+                last = (verdict, exc)
+                continue
+            outcome.committed()
+            return outcome.answer
+        assert last is not None
+        verdict, cause = last
+        return database_failed(cause, route.name) if verdict is Verdict.OUTAGE else failure(Conflict())
+
 
 class GroupCommit:
-    """`process(batch)` for the writer BatchThread."""
-
-    def __init__(self, dispatcher: Dispatcher) -> None:
-        self.dispatcher = dispatcher
+    def __init__(self, pipeline: Pipeline, write: sessionmaker[Db]) -> None:
+        self.pipeline = pipeline
+        self.write = write
 
     def __call__(self, batch: list[Work]) -> list[Answer]:
         outcomes: list[Outcome] = []
         try:
-            with self.dispatcher.factory.begin() as db:
+            with Transaction(self.write) as unit:
                 for instruction, peer in batch:
-                    outcomes.append(self.dispatcher.run_in(db, instruction, peer))
+                    outcomes.append(self._under_savepoint(unit.db, instruction, peer))
+                unit.commit()
         except Exception as exc:
             # Nothing of the batch is durable: every instruction in it fails, none half-done.
             for outcome in outcomes:
                 outcome.rolled_back()
-            if isinstance(exc, OperationalError):
-                log.warning("a batch of %d could not commit: %s", len(batch), type(exc).__name__)
-                answer = failure(Conflict("the database was busy or failed; nothing changed, retry"))
+            if classify(exc) is Verdict.INTERNAL:
+                answer = internal_failure(exc, f"a batch of {len(batch)} from {batch[0][0].route.name}")
             else:
-                answer = self.dispatcher._internal(exc, batch[0][0])
+                log.warning("a batch of %d could not commit: %s", len(batch), type(exc).__name__)
+                answer = failure(Conflict(BATCH_FAILED))
             return [dict(answer) for _ in batch]
         for outcome in outcomes:
             outcome.committed()
         return [outcome.answer for outcome in outcomes]
 
+    def _under_savepoint(self, db: Db, instruction: Instruction, peer: str) -> Outcome:
+        route = instruction.route
+        for _ in range(RETRIES + 1):
+            try:
+                with Savepoint(db) as unit:
+                    outcome = self.pipeline.attempt(db, instruction, peer)
+                    unit.commit()
+                return outcome
+            except EwalletError as error:
+                return Outcome(failure(error))
+            except Exception as exc:
+                verdict = classify(exc)
+                if verdict is Verdict.LOST_RACE:
+                    continue
+                if verdict is Verdict.INTERNAL:
+                    return Outcome(internal_failure(exc, route.name))
+                return Outcome(database_failed(exc, route.name))
+        return Outcome(failure(Conflict()))
+
 
 class SharedRead:
-    """`process(batch)` for a reader BatchThread: the batch's reads share one read transaction
-    (one snapshot, taken after every one of them was queued, so each still sees everything
-    acknowledged before it). Should the transaction itself fail, the rest run one by one."""
+    """Should the shared transaction itself fail, the rest of the batch runs one by one."""
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
-        self.dispatcher = dispatcher
+    def __init__(self, pipeline: Pipeline, read: sessionmaker[Db], alone: OwnTransaction) -> None:
+        self.pipeline = pipeline
+        self.read = read
+        self.alone = alone
 
     def __call__(self, batch: list[Work]) -> list[Answer]:
         answers: list[Answer] = []
         try:
-            with self.dispatcher.read_factory.begin() as db:
+            # Never committed: the unit's exit ends the snapshot, which is all a read needs.
+            with Transaction(self.read) as unit:
                 for instruction, peer in batch:
-                    answers.append(self.dispatcher.read_in(db, instruction, peer))
+                    answers.append(self._read(unit.db, instruction, peer))
         except Exception as exc:
             log.warning("a shared read transaction failed (%s); reading one by one", type(exc).__name__)
-        run = self.dispatcher.run
-        return answers + [run(instruction, peer) for instruction, peer in batch[len(answers) :]]
+        return answers + self.alone(batch[len(answers) :])
+
+    def _read(self, db: Db, instruction: Instruction, peer: str) -> Answer:
+        try:
+            return self.pipeline.attempt(db, instruction, peer).answer
+        except EwalletError as error:
+            return failure(error)
+        except Exception as exc:
+            if classify(exc) is Verdict.INTERNAL:
+                return internal_failure(exc, instruction.route.name)
+            raise  # the shared transaction is unusable: what is left of the batch runs alone

@@ -1,4 +1,5 @@
-"""The instruction envelope (§2 steps 3-5 and the request id) and the answer shapes."""
+"""The instruction envelope: the keys that name an instruction, the request id, the system key.
+A valid envelope and a known route make an `Instruction`."""
 
 from __future__ import annotations
 
@@ -6,13 +7,12 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from ewallet.domain.errors import EwalletError, InvalidValue
+from ewallet.domain.errors import InvalidValue
 from ewallet.protocol.errors import InvalidInstruction, SystemKeyRequired, UnknownAction
 from ewallet.routes import AUTH_KEYS, Access, Route, RouteTable
 
 ENVELOPE = frozenset({"controller", "ctype", "action", "id"})
 MAX_REQUEST_ID = 2**63
-_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Instruction:
     params: dict[str, Any]
     client_id: Any
     session_token: Any
-    #: The raw "id" value when it may be echoed; _MISSING-free: None means "not given".
+    #: The raw "id" value when it may be echoed; None when not given (or not echoable).
     request_id: Any
     id_valid: bool
     #: The result of the route's password work (Route.prepare), once it has run.
@@ -44,6 +44,7 @@ def request_id_of(obj: Any) -> tuple[Any, bool]:
 
 
 def parse_instruction(obj: Any, table: RouteTable, system_key: str | None) -> Instruction:
+    """The instruction a decoded line asks for: envelope checked, route resolved."""
     if not isinstance(obj, dict):
         raise InvalidInstruction("an instruction set is a JSON object")
     for name in ("controller", "ctype", "action"):
@@ -54,6 +55,11 @@ def parse_instruction(obj: Any, table: RouteTable, system_key: str | None) -> In
     route = table.resolve(obj["controller"], obj["action"], obj)
     if route is None:
         raise UnknownAction("no instruction matches controller, action and target")
+    return instruction_for(route, obj, system_key)
+
+
+def instruction_for(route: Route, obj: dict[str, Any], system_key: str | None) -> Instruction:
+    """`route` asked for with the keys of `obj` (the HTTP face knows the route from the path)."""
     if route.access is Access.SYSTEM and not system_key_matches(obj.get("system_key"), system_key):
         raise SystemKeyRequired()
     taken = ENVELOPE | route.route_keys | AUTH_KEYS[route.access]
@@ -79,13 +85,3 @@ def system_key_matches(given: Any, configured: str | None) -> bool:
 def check_request_id(instruction: Instruction) -> None:
     if not instruction.id_valid:
         raise InvalidValue("id must be a string of at most 255 characters or an integer within 2^63")
-
-
-def failure(error: EwalletError) -> dict[str, Any]:
-    return {"failed": True, "error": error.message, "code": error.code}
-
-
-def with_id(answer: dict[str, Any], request_id: Any) -> dict[str, Any]:
-    if request_id is not None:
-        answer["id"] = request_id
-    return answer

@@ -9,14 +9,13 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
 
+from ewallet.pipeline.policies import Work
+from ewallet.protocol.answers import Answer, internal_failure
 from ewallet.protocol.envelope import Instruction
 
 log = logging.getLogger(__name__)
 
-Answer = dict[str, Any]
-Work = tuple[Instruction, str]
 _Item = tuple[Instruction, str, "asyncio.Future[Answer]", asyncio.AbstractEventLoop]
 
 
@@ -30,6 +29,7 @@ class BatchThread:
     """Runs `process(batch) -> answers` on its own thread for batches of up to `max_batch`."""
 
     def __init__(self, name: str, process: Callable[[list[Work]], list[Answer]], max_batch: int = 64) -> None:
+        self.name = name
         self.process = process
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
@@ -63,7 +63,7 @@ class BatchThread:
                     stop = True
                     break
                 batch.append(more)
-            answers = self.process([(instruction, peer) for instruction, peer, _, _ in batch])
+            answers = self._answers([(instruction, peer) for instruction, peer, _, _ in batch])
             by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Answer], Answer]]] = {}
             for (_, _, future, loop), answer in zip(batch, answers, strict=True):
                 by_loop.setdefault(loop, []).append((future, answer))
@@ -74,3 +74,15 @@ class BatchThread:
                     log.debug("dropped %d answers for a closed event loop", len(results))
             if stop:
                 return
+
+    def _answers(self, batch: list[Work]) -> list[Answer]:
+        """Every instruction of the batch gets an answer, whatever `process` does: a waiter
+        whose future is never resolved would hold its session's lane for good."""
+        try:
+            answers = self.process(batch)
+            if len(answers) == len(batch):
+                return answers
+            raise RuntimeError(f"{len(answers)} answers for a batch of {len(batch)}")
+        except Exception as exc:
+            answer = internal_failure(exc, self.name)
+            return [dict(answer) for _ in batch]

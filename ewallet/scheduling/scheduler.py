@@ -1,5 +1,6 @@
-"""The scheduler: takes a request line, resolves it, and runs it on a database thread in
-its session's lane. It is the seam between the asyncio server and the synchronous domain."""
+"""The scheduler: takes a request line, resolves it, and runs it on a database thread in its
+session's lane, under the transaction policy the settings chose. It is the seam between the
+asyncio server and the synchronous pipeline, and the TCP edge: every line gets an answer."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from ewallet.domain.errors import EwalletError, RateLimited
 from ewallet.domain.tokens import token_digest
-from ewallet.pipeline.attempt import Dispatcher
-from ewallet.protocol.envelope import Instruction, failure, parse_instruction, request_id_of, with_id
+from ewallet.protocol.answers import Answer, failure, internal_failure, with_id
+from ewallet.protocol.envelope import Instruction, parse_instruction, request_id_of
 from ewallet.routes import Access, RouteTable
 from ewallet.scheduling.batching import BatchThread
 from ewallet.scheduling.lanes import Lanes
@@ -48,23 +49,24 @@ def _yield_the_cpu() -> None:
 
 
 class Scheduler:
-    """handle_line(bytes, peer) -> answer bytes. Instructions of one session token run in order;
-    others run concurrently on a thread pool sized by `settings.threads`. A route's password
-    work runs first, in its lane, on the password threads (never on the SQLite writer)."""
+    """Instructions of one session token run in order; others run concurrently. Under the
+    "grouped" policy writes go to the one writer thread and reads to the reader threads;
+    under "pooled" everything runs on a thread pool sized by `settings.threads`. A route's
+    password work runs first, in its lane, on the password threads (never on the writer)."""
 
     def __init__(
         self,
         settings: Settings,
         table: RouteTable,
-        dispatcher: Dispatcher,
+        run_alone: Callable[[Instruction, str], Answer],
+        prepare: Callable[[Instruction, str], Instruction | Answer],
         writer: BatchThread | None = None,
         readers: list[BatchThread] | None = None,
     ) -> None:
         self.settings = settings
         self.table = table
-        self.dispatcher = dispatcher
-        #: SQLite: one writer thread (group commit) and a few reader threads; PostgreSQL: none,
-        #: every instruction goes to the thread pool.
+        self.run_alone = run_alone
+        self.prepare = prepare
         self.writer = writer
         self.readers = readers or []
         self._next_reader = 0
@@ -80,38 +82,40 @@ class Scheduler:
         self.anonymous_limit = RateLimiter(settings.anon_rate, 60.0, time.monotonic)
 
     async def handle_line(self, line: bytes, peer: str) -> bytes:
-        return wire.encode(await self.handle_request(line, peer))
+        return wire.encode(await self.handle(line, peer))
 
-    async def handle_request(self, line: bytes | Any, peer: str) -> dict[str, Any]:
-        """An answer object for one request: raw line bytes, or an already decoded value."""
+    async def handle(self, line: bytes, peer: str) -> Answer:
+        """The answer to one request line. A domain error is its answer; anything else is
+        logged under a reference and answered `internal_error`: no line goes unanswered."""
         request_id = None
         try:
-            obj = wire.decode(bytes(line)) if isinstance(line, bytes | bytearray) else line
+            obj = wire.decode(line)
             request_id, _ = request_id_of(obj)
-            instruction = parse_instruction(obj, self.table, self.settings.system_key)
-            # §5.4: both anonymous `request` routes (client id and session token) count, and
-            # (§11) creating an account.
-            route = instruction.route
-            counted = route.access in _RATE_LIMITED or route.counts_as_anonymous
-            if counted and not self.anonymous_limit.allow(peer):
-                raise RateLimited("too many anonymous requests from this address")
+            answer = await self.run(parse_instruction(obj, self.table, self.settings.system_key), peer)
         except EwalletError as error:
-            return with_id(failure(error), request_id)
-        answer = await self.run(instruction, peer)
+            answer = failure(error)
+        except Exception as exc:
+            answer = internal_failure(exc, "a request line")
         return with_id(answer, request_id)
 
-    async def run(self, instruction: Instruction, peer: str) -> dict[str, Any]:
+    async def run(self, instruction: Instruction, peer: str) -> Answer:
+        """The answer (without the request id) to a resolved instruction."""
+        route = instruction.route
+        # Both anonymous `request` routes (client id and session token) count, and so does
+        # creating an account (it costs a hash).
+        if (route.access in _RATE_LIMITED or route.counts_as_anonymous) and not self.anonymous_limit.allow(peer):
+            return failure(RateLimited("too many anonymous requests from this address"))
         token = instruction.session_token
-        if isinstance(token, str) and instruction.route.access is not Access.SYSTEM:
+        if isinstance(token, str) and route.access is not Access.SYSTEM:
             async with self.lanes.hold(token_digest(token)):
                 return await self._execute(instruction, peer)
         return await self._execute(instruction, peer)
 
-    async def _execute(self, instruction: Instruction, peer: str) -> dict[str, Any]:
+    async def _execute(self, instruction: Instruction, peer: str) -> Answer:
+        loop = asyncio.get_running_loop()
         if instruction.route.prepare is not None:
-            loop = asyncio.get_running_loop()
-            prepared = await loop.run_in_executor(self.password_executor, self.dispatcher.prepare, instruction, peer)
-            if isinstance(prepared, dict):
+            prepared = await loop.run_in_executor(self.password_executor, self.prepare, instruction, peer)
+            if not isinstance(prepared, Instruction):
                 return prepared
             instruction = prepared
         if self.writer is not None and not instruction.route.read_only:
@@ -119,7 +123,7 @@ class Scheduler:
         if self.readers and instruction.route.read_only:
             self._next_reader = (self._next_reader + 1) % len(self.readers)
             return await self.readers[self._next_reader].submit(instruction, peer)
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self.dispatcher.run, instruction, peer)
+        return await loop.run_in_executor(self.executor, self.run_alone, instruction, peer)
 
     def close(self) -> None:
         for thread in [*self.readers, *([self.writer] if self.writer else [])]:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ewallet.domain.errors import EwalletError
-from ewallet.protocol.envelope import failure
+from ewallet.protocol.answers import failure
 from ewallet.protocol.errors import Capacity, FrameTooLarge
 from ewallet.settings import Settings
 from ewallet.transport import wire

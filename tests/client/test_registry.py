@@ -15,8 +15,9 @@ import pytest
 from ewallet.client import AsyncClient, Client
 from ewallet.client.instructions import Instructions
 from ewallet.client.sync import prepare
+from ewallet.handlers import build_route_table
 from ewallet.protocol.envelope import ENVELOPE
-from ewallet.routes import AUTH_KEYS, Access, Route, build_route_table
+from ewallet.routes import AUTH_KEYS, Access, Route
 from ewallet.schemas.base import validate_params
 
 CLIENT_ID = "ewsm-uid:abcdefghijklmnopqrstuvwxyz012345"

@@ -8,9 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
+from ewallet.handlers import build_route_table
 from ewallet.http.openapi import route_path
 from ewallet.http.status import STATUS_OF_CODE
-from ewallet.routes import Access, build_route_table
+from ewallet.routes import Access
 
 ROUTES = build_route_table().routes
 

@@ -31,8 +31,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from ewallet.app import build_app
+from ewallet.handlers import build_route_table
 from ewallet.http.openapi import route_path
-from ewallet.routes import build_route_table
 from tests.support import PASSWORD, SYSTEM_KEY, test_settings
 
 EXAMPLES = 10

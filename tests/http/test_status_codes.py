@@ -176,9 +176,9 @@ class TestInternalErrors:
         async def broken(*_: object) -> None:
             raise RuntimeError("secret detail")
 
-        monkeypatch.setattr(http_server.app.scheduler, "handle_request", broken)
+        monkeypatch.setattr(http_server.app.scheduler, "run", broken)
         body = refused(await http.typed("/v1/request/client-id"), 500, "internal_error")
-        assert "secret" not in body["error"]
+        assert "secret" not in body["error"] and "reference" in body["error"]
 
 
 class TestHttpShape:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from ewallet.routes import Access, Route, build_route_table
+from ewallet.handlers import build_route_table
+from ewallet.routes import Access, Route
 from tests.instructions.expect import KINDS, call, ids, ok, refused
 from tests.instructions.storage import seed_records
 from tests.support import LineClient, Running

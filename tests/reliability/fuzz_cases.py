@@ -11,7 +11,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ewallet.routes import Access, Route, build_route_table
+from ewallet.handlers import build_route_table
+from ewallet.routes import Access, Route
 from tests.support import PASSWORD, SYSTEM_KEY
 
 EDGE_INTS = [0, -1, 1, 2, 10**9, 10**9 + 1, 2**31, 2**53 - 1, 2**53, 2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64]

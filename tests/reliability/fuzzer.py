@@ -29,9 +29,9 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as seeded
 
+from ewallet.handlers import build_route_table
 from ewallet.protocol.envelope import request_id_of
 from ewallet.protocol.errors import InvalidJson
-from ewallet.routes import build_route_table
 from ewallet.transport import wire
 from tests.reliability.fuzz_cases import Ids, payloads
 from tests.support import PASSWORD

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.support import SYSTEM_KEY
+from tests.support import SYSTEM_KEY, TRANSACTIONS
 
 EWALLET = Path(sys.executable).with_name("ewallet")
 LISTENING = re.compile(r"listening on (\S+):(\d+)")
@@ -44,6 +44,7 @@ class ServerProcess:
     def __init__(self, database_url: str, *, fd_limit: int | None = None, **flags: object) -> None:
         """`fd_limit` caps the process's open files (soft and hard RLIMIT_NOFILE) from the start."""
         options = dict(DRILL_FLAGS)
+        options["--transactions"] = TRANSACTIONS["policy"]
         options.update({"--" + name.replace("_", "-"): str(value) for name, value in flags.items()})
         command = [str(EWALLET), "serve", "--port", "0", "--database", database_url]
         for flag, value in options.items():

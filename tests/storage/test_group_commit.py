@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from ewallet.pipeline.policies import GroupCommit, SharedRead
+from ewallet.pipeline.attempt import Pipeline
+from ewallet.pipeline.policies import GroupCommit, OwnTransaction, SharedRead
 from ewallet.protocol.envelope import parse_instruction
+from ewallet.storage.database import session_factory
 from tests.support import Running, running_server
 
 
@@ -18,6 +20,16 @@ def instruction(server: Running, client: Any, **fields: Any) -> Any:
     request = {"controller": "client", "ctype": "action", **fields}
     request |= {"client_id": client.client_id, "session_token": client.session_token}
     return parse_instruction(request, server.app.table, None)
+
+
+def group_commit(server: Running) -> GroupCommit:
+    return GroupCommit(Pipeline(server.app.services), session_factory(server.app.engine))
+
+
+def shared_read(server: Running) -> SharedRead:
+    pipeline, engine = Pipeline(server.app.services), server.app.engine
+    read = session_factory(engine, read_only=True)
+    return SharedRead(pipeline, read, OwnTransaction(pipeline, session_factory(engine), read))
 
 
 def transfer(server: Running, client: Any, to: str, credits: int) -> Any:
@@ -52,7 +64,7 @@ def commits_during(server: Running, work: Any) -> tuple[Any, int]:
 class TestGroupCommit:
     async def test_commits_a_whole_batch_once(self, server: Running) -> None:
         alice, bob = await funded_pair(server)
-        commit = GroupCommit(server.app.scheduler.dispatcher)
+        commit = group_commit(server)
         batch = [(transfer(server, alice, bob.email, 1), "test") for _ in range(5)]
         answers, commits = commits_during(server, lambda: commit(batch))
         assert [a["failed"] for a in answers] == [False] * 5
@@ -61,7 +73,7 @@ class TestGroupCommit:
 
     async def test_a_failing_instruction_rolls_back_alone(self, server: Running) -> None:
         alice, bob = await funded_pair(server)
-        commit = GroupCommit(server.app.scheduler.dispatcher)
+        commit = group_commit(server)
         batch = [
             (transfer(server, alice, bob.email, 4), "test"),
             (transfer(server, alice, bob.email, 100), "test"),
@@ -75,7 +87,7 @@ class TestGroupCommit:
     async def test_a_batch_that_cannot_commit_changes_nothing_and_says_so(self, sqlite_url: str) -> None:
         async with running_server(sqlite_url, busy_timeout=0.2) as server:
             alice, bob = await funded_pair(server)
-            commit = GroupCommit(server.app.scheduler.dispatcher)
+            commit = group_commit(server)
             batch = [(transfer(server, alice, bob.email, 1), "test") for _ in range(3)]
             blocker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
             blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
@@ -93,12 +105,11 @@ class TestGroupCommit:
             answer = await client.call(action="request", request="client_id")
             request = {"controller": "client", "ctype": "action", "action": "request", "request": "session_token"}
             token_request = parse_instruction(request | {"client_id": answer["client_id"]}, server.app.table, None)
-            dispatcher = server.app.scheduler.dispatcher
             before = sum(len(w.sessions) for w in server.app.services.workers.snapshot())
             blocker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
             blocker.execute("BEGIN IMMEDIATE")
             try:
-                answers = GroupCommit(dispatcher)([(token_request, "test")])
+                answers = group_commit(server)([(token_request, "test")])
             finally:
                 blocker.execute("ROLLBACK")
                 blocker.close()
@@ -109,7 +120,7 @@ class TestGroupCommit:
 class TestSharedRead:
     async def test_reads_of_a_batch_share_one_transaction(self, server: Running) -> None:
         alice, bob = await funded_pair(server)
-        read = SharedRead(server.app.scheduler.dispatcher)
+        read = shared_read(server)
         begins = []
         listener = lambda connection: begins.append(1)  # noqa: E731
         event.listen(server.app.engine, "begin", listener)
@@ -122,7 +133,7 @@ class TestSharedRead:
 
     async def test_a_failing_read_answers_alone(self, server: Running) -> None:
         alice, _ = await funded_pair(server)
-        read = SharedRead(server.app.scheduler.dispatcher)
+        read = shared_read(server)
         missing = instruction(server, alice, action="view", view="contact", contact="record", record_id=999)
         answers = read([(view(server, alice), "test"), (missing, "test"), (view(server, alice), "test")])
         assert [a.get("code") for a in answers] == [None, "not_found", None]

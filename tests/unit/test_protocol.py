@@ -3,9 +3,9 @@ server."""
 
 import pytest
 
+from ewallet.handlers import build_route_table
 from ewallet.protocol.envelope import parse_instruction, request_id_of, system_key_matches
 from ewallet.protocol.errors import InvalidInstruction, SystemKeyRequired, UnknownAction
-from ewallet.routes import build_route_table
 
 KEY = "k" * 40
 TABLE = build_route_table()
