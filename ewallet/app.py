@@ -87,17 +87,25 @@ class App:
             self.accept_errors.uninstall()
 
     async def serve_until_signalled(self, *, tcp: bool = True) -> None:
-        """Run until SIGINT or SIGTERM, then shut down gracefully."""
-        await self.start(tcp=tcp)
+        """Run until SIGINT or SIGTERM, then shut down gracefully. The handlers are in place
+        before the server announces itself: a signal that arrives while it is still starting
+        stops it once started, instead of killing it."""
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        signals = (signal.SIGINT, signal.SIGTERM)
+        for sig in signals:
             loop.add_signal_handler(sig, stop.set)
+        try:
+            await self.start(tcp=tcp)
+        except BaseException:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+            raise
         try:
             await stop.wait()
             log.info("shutting down")
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in signals:
                 loop.remove_signal_handler(sig)
             await self.stop()
 

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from tests.reliability.ledger import read_ledger
 from tests.reliability.processes import ServerProcess
 from tests.reliability.wallets import Wallet, open_wallet
@@ -146,3 +148,16 @@ async def test_every_committed_instruction_is_answered_when_sigterm_arrives_unde
         f"\n{len(committed)} supplies committed before SIGTERM, all answered; {len(unanswered)} sent but not"
         f" started, all run once replayed; {time.monotonic() - started:.1f} s"
     )
+
+
+@pytest.mark.parametrize("http", [False, True], ids=["tcp", "tcp+http"])
+def test_sigterm_right_after_the_listening_line_still_stops_gracefully(sqlite_url: str, http: bool) -> None:
+    # Supervisors send SIGTERM whenever they like, also while the server is still starting:
+    # the handler must be in place before anything is announced.
+    flags = {"http_port": 0} if http else {}
+    for _ in range(5):
+        server = ServerProcess(sqlite_url, **flags)
+        try:
+            assert server.stop() == 0, "".join(server.log)
+        finally:
+            server.kill()
