@@ -18,11 +18,11 @@ from ewallet.clock import Clock, SystemClock
 from ewallet.domain.passwords import PasswordHasher
 from ewallet.domain.session_store import Lifetimes
 from ewallet.handlers import build_route_table
+from ewallet.handlers.context import Services
 from ewallet.http.app import build_http_app
 from ewallet.http.face import HttpFace
 from ewallet.maintenance import Job, Maintenance, sweep_accounts, sweep_sessions, sweep_timers
 from ewallet.pipeline.attempt import Pipeline
-from ewallet.pipeline.context import Services
 from ewallet.pipeline.policies import GroupCommit, OwnTransaction, SharedRead, policy_for
 from ewallet.routes import RouteTable
 from ewallet.scheduling.batching import BatchThread

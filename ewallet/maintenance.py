@@ -15,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from ewallet.domain import idempotency, session_store, timer
 from ewallet.domain.account_cleaner import clean_accounts
-from ewallet.pipeline.context import Services
+from ewallet.handlers.context import Services
 
 log = logging.getLogger(__name__)
 

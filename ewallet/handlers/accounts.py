@@ -11,7 +11,7 @@ from ewallet.domain import account_cleaner, account_edit, accounts, views
 from ewallet.domain.account_edit import AccountChanges
 from ewallet.domain.password_work import EditCheck, EditVerdict, HashedPassword, LoginCheck, LoginVerdict, NewHash
 from ewallet.domain.session_views import summarise
-from ewallet.pipeline.context import Context
+from ewallet.handlers.context import Context
 from ewallet.routes import Access, client_route, system_route
 from ewallet.schemas.accounts import (
     AccountCreated,

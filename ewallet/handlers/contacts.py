@@ -5,7 +5,7 @@ from __future__ import annotations
 from ewallet.domain import resources, views
 from ewallet.domain.ownership import owned
 from ewallet.domain.tree import CONTACT_RECORD_REFERENCE
-from ewallet.pipeline.context import Context
+from ewallet.handlers.context import Context
 from ewallet.routes import Access, client_route
 from ewallet.schemas.base import NoParams
 from ewallet.schemas.resources import (

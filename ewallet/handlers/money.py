@@ -8,7 +8,7 @@ from ewallet.domain import conversion, ledger
 from ewallet.domain.errors import Forbidden, InvalidValue, NotFound
 from ewallet.domain.units import minutes_of
 from ewallet.domain.validation import find_account
-from ewallet.pipeline.context import Context
+from ewallet.handlers.context import Context
 from ewallet.routes import Access, client_route, system_route
 from ewallet.schemas.money import (
     ClockToCreditsParams,

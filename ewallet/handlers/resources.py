@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ewallet.domain import resources, timer, views
 from ewallet.domain.errors import NotFound
-from ewallet.pipeline.context import Context
+from ewallet.handlers.context import Context
 from ewallet.routes import Access, client_route
 from ewallet.schemas.base import NoParams
 from ewallet.schemas.resources import (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ewallet.domain import peer_sessions, session_store
-from ewallet.pipeline.context import Context
+from ewallet.handlers.context import Context
 from ewallet.routes import Access, Route
 from ewallet.schemas.base import NoParams
 from ewallet.schemas.session import ClientIdIssued, SessionTokenIssued, SessionTokenParams

@@ -9,7 +9,7 @@ from typing import Any
 from ewallet.domain import resources, timer, views
 from ewallet.domain.kinds import KINDS, TIME, SheetKind
 from ewallet.domain.ownership import owned
-from ewallet.pipeline.context import Context
+from ewallet.handlers.context import Context
 from ewallet.routes import Access, Route, client_route
 from ewallet.schemas.base import NoParams, Params, Reply
 from ewallet.schemas.resources import (

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session as Db
 from ewallet.domain import session_store
 from ewallet.domain.errors import NotFound
 from ewallet.domain.session_views import summarise
-from ewallet.pipeline.context import Context
+from ewallet.handlers.context import Context
 from ewallet.routes import system_route
 from ewallet.schemas.base import NoParams
 from ewallet.schemas.shapes import SystemSessionData, WorkerData

@@ -7,7 +7,7 @@ from ewallet.domain.kinds import TIME
 from ewallet.domain.locks import held_chain
 from ewallet.domain.units import minutes_of
 from ewallet.domain.views import record_data
-from ewallet.pipeline.context import Context
+from ewallet.handlers.context import Context
 from ewallet.routes import Access, client_route
 from ewallet.schemas.base import NoParams
 from ewallet.schemas.money import TimerPaused, TimerResumed, TimerStarted, TimerStopped

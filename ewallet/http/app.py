@@ -29,13 +29,13 @@ from ewallet import __version__
 from ewallet.domain.errors import EwalletError
 from ewallet.http.openapi import SECURITY_SCHEMES, route_path, route_request_schema, route_security
 from ewallet.http.status import STATUS_OF_CODE, status_of, statuses_of
+from ewallet.protocol import wire
 from ewallet.protocol.answers import Answer, failure, internal_failure, with_id
 from ewallet.protocol.envelope import instruction_for
 from ewallet.protocol.errors import FrameTooLarge, InvalidInstruction, UnknownAction
 from ewallet.routes import AUTH_KEYS, Route, RouteTable
 from ewallet.scheduling.scheduler import Scheduler
 from ewallet.settings import Settings
-from ewallet.transport import wire
 
 
 class Failure(BaseModel):

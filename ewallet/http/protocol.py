@@ -14,10 +14,10 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
+from ewallet.protocol import wire
 from ewallet.protocol.answers import failure
 from ewallet.protocol.errors import Capacity
 from ewallet.settings import Settings
-from ewallet.transport import wire
 from ewallet.transport.flow import QUIET_SECONDS, FrameTimer, close_when_delivered, half_close
 from ewallet.transport.limits import ConnectionCap
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import sessionmaker
 from ewallet.domain import idempotency, session_store
 from ewallet.domain.caller import authenticate
 from ewallet.domain.errors import Conflict, EwalletError, NotLoggedIn, Unauthorized
+from ewallet.handlers.context import Context, Services
 from ewallet.pipeline.classify import Verdict, classify
-from ewallet.pipeline.context import Context, Services
 from ewallet.protocol.answers import Answer, failure, internal_failure
 from ewallet.protocol.envelope import Instruction, check_request_id
 from ewallet.routes import Access

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ewallet.domain.errors import EwalletError, RateLimited
 from ewallet.domain.tokens import token_digest
+from ewallet.protocol import wire
 from ewallet.protocol.answers import Answer, failure, internal_failure, with_id
 from ewallet.protocol.envelope import Instruction, parse_instruction, request_id_of
 from ewallet.routes import Access, RouteTable
@@ -22,7 +23,6 @@ from ewallet.scheduling.batching import BatchThread
 from ewallet.scheduling.lanes import Lanes
 from ewallet.scheduling.ratelimit import RateLimiter
 from ewallet.settings import Settings
-from ewallet.transport import wire
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ewallet.domain.errors import EwalletError
+from ewallet.protocol import wire
 from ewallet.protocol.answers import failure
 from ewallet.protocol.errors import Capacity, FrameTooLarge
 from ewallet.settings import Settings
-from ewallet.transport import wire
 from ewallet.transport.flow import QUIET_SECONDS, FlowControl, FrameTimer, close_when_delivered, half_close
 from ewallet.transport.framing import Line, LineFramer, TooLarge
 from ewallet.transport.limits import ConnectionCap, accept_backlog

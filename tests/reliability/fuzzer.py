@@ -30,9 +30,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as seeded
 
 from ewallet.handlers import build_route_table
+from ewallet.protocol import wire
 from ewallet.protocol.envelope import request_id_of
 from ewallet.protocol.errors import InvalidJson
-from ewallet.transport import wire
 from tests.reliability.fuzz_cases import Ids, payloads
 from tests.support import PASSWORD
 

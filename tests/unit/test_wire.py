@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from ewallet.protocol import wire
 from ewallet.protocol.errors import InvalidJson
-from ewallet.transport import wire
 
 
 def nested(depth: int) -> bytes:
