@@ -21,7 +21,7 @@ from ewallet.handlers import build_route_table
 from ewallet.handlers.context import Services
 from ewallet.http.app import build_http_app
 from ewallet.http.face import HttpFace
-from ewallet.maintenance import Job, Maintenance, sweep_accounts, sweep_sessions, sweep_timers
+from ewallet.maintenance import Job, Maintenance, purge_idempotency_keys, sweep_accounts, sweep_sessions, sweep_timers
 from ewallet.pipeline.attempt import Pipeline
 from ewallet.pipeline.policies import GroupCommit, OwnTransaction, SharedRead, policy_for
 from ewallet.routes import RouteTable
@@ -131,6 +131,8 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
         Job("session sweep", settings.session_sweep, sweep_sessions),
         Job("account cleaner", settings.account_sweep, sweep_accounts),
         Job("timer sweep", settings.timer_sweep, sweep_timers),
+        # Rides on the timer sweep's interval, as it always did, but runs and logs as its own job.
+        Job("idempotency key purge", settings.timer_sweep, purge_idempotency_keys),
     ]
     return App(
         settings=settings,

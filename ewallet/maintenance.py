@@ -1,6 +1,6 @@
-"""Periodic jobs (expired sessions now; the account cleaner and timer sweep plug in the same
-way). Each job runs in its own transaction on a database thread, claiming rows with SKIP LOCKED
-so that several processes can sweep one database."""
+"""Periodic jobs: expired sessions, the account cleaner, timers past their expected stop and
+expired idempotency keys. Each job runs in its own transaction on a database thread, claiming
+rows with SKIP LOCKED so that several processes can sweep one database."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ class Maintenance:
         with self.factory.begin() as db:
             return job.run(db, self.services.clock.now(), self.services)
 
-    def start(self, executor: object = None) -> None:
+    def start(self) -> None:
         for job in self.jobs:
             if job.interval > 0:
                 self._tasks.append(asyncio.get_running_loop().create_task(self._loop(job)))
@@ -78,5 +78,9 @@ def sweep_accounts(db: Db, now: datetime, services: Services) -> int:
 
 
 def sweep_timers(db: Db, now: datetime, services: Services) -> int:
-    idempotency.purge(db, now, timedelta(hours=services.settings.idempotency_hours))
     return timer.sweep(db, now)
+
+
+def purge_idempotency_keys(db: Db, now: datetime, services: Services) -> int:
+    """Keys older than `idempotency_hours`: a retry after that runs as a new instruction."""
+    return idempotency.purge(db, now, timedelta(hours=services.settings.idempotency_hours))

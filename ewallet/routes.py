@@ -8,14 +8,17 @@ import enum
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ewallet.domain.password_work import PasswordJob
 from ewallet.schemas.base import NoParams, Params, Reply
 
+if TYPE_CHECKING:
+    from ewallet.handlers.context import Context
+
 
 class Access(enum.Enum):
-    """Permission levels of §4, in increasing order of what a request must carry."""
+    """Permission levels, in increasing order of what a request must carry."""
 
     ANONYMOUS = "anonymous"
     CLIENT = "client"
@@ -35,7 +38,10 @@ AUTH_KEYS: dict[Access, frozenset[str]] = {
     Access.SYSTEM: frozenset({"system_key"}),
 }
 
-Handler = Callable[[Any, Any], Reply]
+#: (validated parameters, context) -> reply. The parameters' type is the route's own Params class.
+Handler = Callable[[Any, "Context"], Reply]
+Preparation = Callable[[Any, "Context"], PasswordJob | None]
+IdempotencyOwner = Callable[[Any, "Context"], int]
 
 
 @dataclass(frozen=True)
@@ -54,20 +60,16 @@ class Route:
     summary: str = ""
     #: Changes nothing: runs in a read transaction, concurrently with others (never batched).
     read_only: bool = False
-    #: The handler only reads the caller's session and account (it changes balances and
-    #: records, not them): they are loaded as plain rows, which is cheaper than ORM objects.
-    plain_caller: bool = False
-    #: Password work (Argon2) that must not run inside the write transaction (§11). Called with
+    #: Password work (Argon2) that must not run inside the write transaction. Called with
     #: the parameters and a Context whose `db` is a read transaction (caller authorised, no
     #: locks); returns a PasswordJob that then runs with no transaction open, off the SQLite
     #: writer. The handler finds the job's result in `ctx.prepared` and must re-check, under
     #: its lock, whatever the job relied on.
-    prepare: Callable[[Any, Any], PasswordJob | None] | None = None
-    #: Counts against the anonymous per-peer rate limit although it carries a session (§11:
-    #: creating an account costs a hash).
+    prepare: Preparation | None = None
+    #: Counts against the anonymous per-peer rate limit although it carries a session.
     counts_as_anonymous: bool = False
     #: Takes an `idempotency_key`; the function names the account the key belongs to.
-    idempotency_owner: Callable[[Any, Any], int] | None = None
+    idempotency_owner: IdempotencyOwner | None = None
     #: The success reply's model (for the HTTP face's OpenAPI document); by default the
     #: handler's return annotation.
     reply: type[Reply] | None = None
@@ -129,16 +131,51 @@ class RouteTable:
 def client_route(
     action: str,
     target: str | None,
-    handler: Any,
+    handler: Handler,
     access: Access,
     params: type[Params] = NoParams,
     summary: str = "",
-    **options: Any,
+    *,
+    read_only: bool = False,
+    prepare: Preparation | None = None,
+    counts_as_anonymous: bool = False,
+    idempotency_owner: IdempotencyOwner | None = None,
+    reply: type[Reply] | None = None,
 ) -> Route:
-    return Route("client", action, target, handler, access, params, summary=summary, **options)
+    return Route(
+        "client",
+        action,
+        target,
+        handler,
+        access,
+        params,
+        summary=summary,
+        read_only=read_only,
+        prepare=prepare,
+        counts_as_anonymous=counts_as_anonymous,
+        idempotency_owner=idempotency_owner,
+        reply=reply,
+    )
 
 
 def system_route(
-    action: str, target: str, handler: Any, params: type[Params] = NoParams, summary: str = "", **options: Any
+    action: str,
+    target: str,
+    handler: Handler,
+    params: type[Params] = NoParams,
+    summary: str = "",
+    *,
+    read_only: bool = False,
+    idempotency_owner: IdempotencyOwner | None = None,
 ) -> Route:
-    return Route("system", action, target, handler, Access.SYSTEM, params, summary=summary, **options)
+    return Route(
+        "system",
+        action,
+        target,
+        handler,
+        Access.SYSTEM,
+        params,
+        summary=summary,
+        read_only=read_only,
+        idempotency_owner=idempotency_owner,
+    )

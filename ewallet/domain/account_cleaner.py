@@ -2,9 +2,9 @@
 email stays reserved, as a digest) and everything it owns is hidden. No ledger row is deleted;
 contact lists, which are not ledger, are.
 
-The anonymised name contains "@", which user names refuse, so nobody can register it first
-(§11); and each account is cleaned under a savepoint of its own, so one that cannot be cleaned is
-logged and passed over without holding up the others."""
+The anonymised name contains "@", which user names refuse, so nobody can register it first;
+and each account is cleaned under a savepoint of its own, so one that cannot be cleaned is logged
+and passed over without holding up the others."""
 
 from __future__ import annotations
 

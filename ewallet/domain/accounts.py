@@ -1,4 +1,4 @@
-"""Accounts: create, log in and out, switch, edit, and the deletion order (§7 "Accounts")."""
+"""Accounts: create, log in and out, switch, edit, and the deletion order."""
 
 from __future__ import annotations
 
@@ -222,7 +222,7 @@ def holdings(db: Db, account_id: int) -> tuple[int, int, bool]:
 
 def order_deletion(db: Db, account: Account, now: datetime, grace: timedelta) -> None:
     """The deletion order: refused while anything is held; off every stack; deleted later.
-    The account lock keeps any credits from arriving between the check and the order (§11)."""
+    The account lock keeps any credits from arriving between the check and the order."""
     account = lock_account(db, account.id)
     settle_all(db, account.id, now)
     credits, minutes, running = holdings(db, account.id)

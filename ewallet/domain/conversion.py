@@ -1,4 +1,4 @@
-"""Converting credits to credit-clock minutes and back (§7): minutes = credits * rate; the way
+"""Converting credits to credit-clock minutes and back: minutes = credits * rate; the way
 back must give whole credits (nothing is rounded). No transfer records are written."""
 
 from __future__ import annotations

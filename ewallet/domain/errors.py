@@ -116,6 +116,6 @@ class ThrottledLogin(RateLimited):
 
 class FailedEdit(InvalidValue):
     """An edit that applied nothing and whose wrong current_pass counted as a failed login: the
-    failure record and throttle counter are committed (§11)."""
+    failure record and throttle counter are committed."""
 
     commit = True

@@ -1,4 +1,4 @@
-"""Idempotency keys (§7): a key belongs to one account and is stored, in the effect's own
+"""Idempotency keys: a key belongs to one account and is stored, in the effect's own
 transaction, with the route, the canonical parameters and the response. The same request again
 gets the stored response; anything else under the key is `conflict`. Two concurrent requests
 with one key: the second one's insert meets the unique constraint, its transaction is rolled
@@ -21,7 +21,7 @@ def canonical(params: dict[str, Any]) -> str:
     return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-#: Key namespaces (§11): an operator's key never blocks a user's, nor the other way round.
+#: Key namespaces: an operator's key never blocks a user's, nor the other way round.
 USER, SYSTEM = "user", "system"
 
 

@@ -1,4 +1,4 @@
-"""Credit movements (§7 "Credit operations"). Every movement writes one transfer record on each
+"""Credit movements. Every movement writes one transfer record on each
 side in the transaction of the balance change: first the source row carrying the movement type,
 then the receiver's `incoming` row. The system side's rows live in no sheet and no ewallet.
 
@@ -70,7 +70,7 @@ class _Wallet:
 
 
 def _wallet(db: Db, account: Any) -> _Wallet:
-    """The account's active ewallet, which must be visible (§11: re-checked under the lock)."""
+    """The account's active ewallet, which must be visible (re-checked under the lock)."""
     row = (
         db.connection().execute(_WALLET, {"id": account.active_ewallet_id}).first()
         if account.active_ewallet_id
@@ -190,7 +190,7 @@ def move(
     kind: str,
     invoice: Invoice | None = None,
 ) -> Moved:
-    """Payer -> partner (payment or transfer). Both accounts are held (§11) and both balance
+    """Payer -> partner (payment or transfer). Both accounts are held and both balance
     rows updated in ascending id order, so two opposite movements lock in the same order and
     never deadlock."""
     held = share_accounts(db, payer_id, partner_id)

@@ -1,4 +1,4 @@
-"""The lock discipline (PROTOCOL §11): which rows an instruction locks before it judges a rule.
+"""The lock discipline: which rows an instruction locks before it judges a rule.
 
 A rule that reads one object and changes another (unlink only while empty, the last resource,
 active objects are visible, nothing paid into an account pending deletion, a timer runs only on

@@ -1,4 +1,4 @@
-"""Objects addressed by id (§2 step 10): absent, hidden (itself or an ancestor) or system-side
+"""Objects addressed by id: absent, hidden (itself or an ancestor) or system-side
 → not_found; another account's → forbidden. One helper instead of a check in every handler."""
 
 from __future__ import annotations

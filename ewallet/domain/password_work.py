@@ -1,4 +1,4 @@
-"""Password work as data (§11: hashing never holds a write lock or the SQLite writer). A route's
+"""Password work as data (hashing never holds a write lock or the SQLite writer). A route's
 preparation reads what the work needs in a read transaction and returns a job; the job runs with
 no transaction open; its result travels to the handler, which re-checks under its lock that the
 stored hash the job used is still the stored hash (`Stale` otherwise)."""

@@ -1,4 +1,4 @@
-"""Argon2id password hashes (argon2-cffi) and the password policy of §3/§7."""
+"""Argon2id password hashes (argon2-cffi) and the password policy."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sessions that never logged in, capped per peer address (§5.5): without a cap, a few
+"""Sessions that never logged in, capped per peer address: without a cap, a few
 addresses could fill every worker with sessions that do nothing for an hour. Counted in the
 database, so every server process on it enforces one cap per address."""
 

@@ -1,9 +1,9 @@
-"""new / switch / unlink of ewallets, clocks, sheets and contact lists (§6). Switching changes
+"""new / switch / unlink of ewallets, clocks, sheets and contact lists. Switching changes
 only the parent's active column; unlinking a ledger object hides it; the last visible one in its
 scope cannot go; when the active one goes, the remaining one with the highest id takes over.
 
 Each of these changes the shape of what an account owns, so each starts by locking the account
-row (`locks.lock_account`) and only then reads what its rules judge (§11)."""
+row (`locks.lock_account`) and only then reads what its rules judge."""
 
 from __future__ import annotations
 

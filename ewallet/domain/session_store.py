@@ -1,4 +1,4 @@
-"""Client ids, ewallet sessions and their login stacks, in the database (§5): a restart or a
+"""Client ids, ewallet sessions and their login stacks, in the database: a restart or a
 second process on the same database sees the same sessions."""
 
 from __future__ import annotations

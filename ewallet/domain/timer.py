@@ -1,8 +1,8 @@
-"""The credit clock timer (§7): inactive -> start -> active -> pause -> pending -> resume ->
+"""The credit clock timer: inactive -> start -> active -> pause -> pending -> resume ->
 active -> stop -> inactive (stop also from pending). State and UTC instants are written at every
 transition, so any process can settle or stop a timer another one started. Only active time is
 billed: minutes = active seconds / 60, rounded half-up to 0.01, capped at the balance; what the
-rounding left over is carried on the clock into its next bill (§11), so that short runs are not
+rounding left over is carried on the clock into its next bill, so that short runs are not
 free and the total billed follows the total active time."""
 
 from __future__ import annotations

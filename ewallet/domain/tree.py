@@ -1,4 +1,4 @@
-"""Creating resources with their default children (§6): an ewallet comes with a clock and its
+"""Creating resources with their default children: an ewallet comes with a clock and its
 sheets; a clock with its time and conversion sheets."""
 
 from __future__ import annotations

@@ -125,20 +125,19 @@ def clock_to_credits(params: ClockToCreditsParams, ctx: Context) -> ConvertedToC
     )
 
 
-#: Money instructions are idempotent and only read the caller's session and account.
-_MONEY: dict[str, Any] = {"idempotency_owner": _user, "plain_caller": True}
-
 ROUTES = [
-    client_route("supply", "credits", supply, Access.USER, SupplyParams, "Buy credits", **_MONEY),
-    client_route("pay", None, pay, Access.USER, PayParams, "Pay credits to a partner", **_MONEY),
-    client_route("transfer", "credits", transfer, Access.USER, TransferParams, "Transfer credits", **_MONEY),
+    client_route("supply", "credits", supply, Access.USER, SupplyParams, "Buy credits", idempotency_owner=_user),
+    client_route("pay", None, pay, Access.USER, PayParams, "Pay credits to a partner", idempotency_owner=_user),
+    client_route(
+        "transfer", "credits", transfer, Access.USER, TransferParams, "Transfer credits", idempotency_owner=_user
+    ),
     client_route(
         "convert", "credits2clock", credits_to_clock, Access.USER, CreditsToClockParams,
-        "Convert credits to clock minutes", **_MONEY,
+        "Convert credits to clock minutes", idempotency_owner=_user,
     ),
     client_route(
         "convert", "clock2credits", clock_to_credits, Access.USER, ClockToCreditsParams,
-        "Convert clock minutes to credits", **_MONEY,
+        "Convert clock minutes to credits", idempotency_owner=_user,
     ),
     system_route(
         "supply", "credits", system_supply, SystemSupplyParams, "Supply credits to an account",

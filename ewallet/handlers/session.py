@@ -1,4 +1,4 @@
-"""request client_id / request session_token (§5.1-2)."""
+"""request client_id / request session_token."""
 
 from __future__ import annotations
 

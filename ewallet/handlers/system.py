@@ -1,4 +1,4 @@
-"""System instructions (§8): workers and sessions. Guarded by the system key before they run."""
+"""System instructions: workers and sessions. Guarded by the system key before they run."""
 
 from __future__ import annotations
 

@@ -71,15 +71,10 @@ def stop(_: NoParams, ctx: Context) -> TimerStopped:
 
 
 #: The timer changes the clock, never the caller's session or account.
-_TIMER = {"plain_caller": True}
 
 ROUTES = [
-    client_route(
-        "start", "clock_timer", start, Access.USER, summary="Start the active clock's timer", plain_caller=True
-    ),
-    client_route("pause", "clock_timer", pause, Access.USER, summary="Pause the running timer", plain_caller=True),
-    client_route("resume", "clock_timer", resume, Access.USER, summary="Resume the paused timer", plain_caller=True),
-    client_route(
-        "stop", "clock_timer", stop, Access.USER, summary="Stop the timer and bill active time", plain_caller=True
-    ),
+    client_route("start", "clock_timer", start, Access.USER, summary="Start the active clock's timer"),
+    client_route("pause", "clock_timer", pause, Access.USER, summary="Pause the running timer"),
+    client_route("resume", "clock_timer", resume, Access.USER, summary="Resume the paused timer"),
+    client_route("stop", "clock_timer", stop, Access.USER, summary="Stop the timer and bill active time"),
 ]

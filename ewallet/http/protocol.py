@@ -1,4 +1,4 @@
-"""uvicorn's h11 protocol with the TCP server's transport limits (§1): the connection cap shared
+"""uvicorn's h11 protocol with the TCP server's transport limits: the connection cap shared
 with TCP (over it: a JSON `capacity` answer, never uvicorn's text/plain), the frame timeout
 from a request's first byte to its last, and the idle timeout from the moment a connection
 opens, not only between keep-alive requests."""

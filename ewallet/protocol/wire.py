@@ -1,4 +1,4 @@
-"""Bytes <-> JSON objects for the line protocol. Decoding is strict (§2 step 2): invalid UTF-8,
+"""Bytes <-> JSON objects for the line protocol. Decoding is strict: invalid UTF-8,
 NaN/Infinity, duplicate keys, lone surrogates and nesting deeper than MAX_DEPTH are refused.
 Encoding uses orjson for speed; it never emits NaN and always emits UTF-8."""
 

@@ -1,4 +1,4 @@
-"""A per-key sliding-window counter for the anonymous routes (§5.4)."""
+"""A per-key sliding-window counter for the anonymous routes."""
 
 from __future__ import annotations
 

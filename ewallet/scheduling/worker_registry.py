@@ -1,4 +1,4 @@
-"""Workers: this process's execution lanes (§5.5). A worker serves up to `session_limit` live
+"""Workers: this process's execution lanes. A worker serves up to `session_limit` live
 sessions; a session goes to the first non-full worker, a new worker is started when all are
 full, up to `worker_limit`. The pool is in memory and thread-safe: handlers running in database
 threads reserve places, and the dispatcher undoes a reservation whose transaction rolled back."""

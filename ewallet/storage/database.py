@@ -45,7 +45,7 @@ def create_db_engine(url: str | URL, *, busy_timeout: float = 5.0, pool_size: in
         "pool_size": pool_size,
         "max_overflow": pool_size,
         "pool_pre_ping": True,
-        # §11: an exception's text (and so a logged traceback) never carries statement
+        # an exception's text (and so a logged traceback) never carries statement
         # parameters: password hashes, emails, phones.
         "hide_parameters": True,
     }
@@ -99,8 +99,8 @@ def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[
 
 
 def snapshot_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that read one consistent snapshot and never delay a writer (`ewallet audit`,
-    PROTOCOL §11): PostgreSQL `REPEATABLE READ, READ ONLY`; SQLite a deferred `BEGIN`, whose
+    """Sessions that read one consistent snapshot and never delay a writer (`ewallet audit`):
+    PostgreSQL `REPEATABLE READ, READ ONLY`; SQLite a deferred `BEGIN`, whose
     first read fixes the snapshot that WAL keeps for it while writers go on committing."""
     options: dict[str, Any] = {READ_ONLY: True}
     if engine.dialect.name == "postgresql":

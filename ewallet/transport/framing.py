@@ -1,4 +1,4 @@
-"""Splitting a byte stream into request lines (§1): `\n` or `\r\n` terminated, blank lines
+"""Splitting a byte stream into request lines: `\n` or `\r\n` terminated, blank lines
 ignored, lines longer than the limit reported once and skipped up to their newline."""
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ ACCEPT_ERROR_INTERVAL = 5.0
 
 
 class ConnectionCap:
-    """The open connections of the process, TCP and HTTP alike, against max_connections (§1).
+    """The open connections of the process, TCP and HTTP alike, against max_connections.
     Each connection takes a place when it is made and gives it back when it is lost; giving
     back twice, or a place never taken, changes nothing."""
 

@@ -241,6 +241,17 @@ class TestExpiry:
                 await asyncio.sleep(0.05)
             assert books(running).rows["idempotency"] == 0
 
+    async def test_the_purge_is_a_job_of_its_own(self, sqlite_url: str, clock: ManualClock) -> None:
+        async with running_server(sqlite_url, clock, idempotency_hours=1) as running:
+            alice = await running.user()
+            ok(await calls.supply(alice, 5, idempotency_key="k"), *SUPPLIED)
+            clock.advance(3601)
+            jobs = {job.name: job for job in running.app.maintenance.jobs}
+            running.app.maintenance.run_once(jobs["timer sweep"])
+            assert books(running).rows["idempotency"] == 1  # the timer sweep stops timers, nothing else
+            assert running.app.maintenance.run_once(jobs["idempotency key purge"]) == 1
+            assert books(running).rows["idempotency"] == 0
+
     async def test_keeps_keys_72_hours_by_default(self, server: Running) -> None:
         alice = await server.user()
         first = ok(await calls.supply(alice, 5, idempotency_key="k"), *SUPPLIED)

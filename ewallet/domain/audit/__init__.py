@@ -1,4 +1,4 @@
-"""`ewallet audit` (PROTOCOL §11): every balance follows from the append-only ledger, every
+"""`ewallet audit`: every balance follows from the append-only ledger, every
 movement is a whole pair in the right places, conversions mint nothing, time is billed once, and
 the structural invariants hold. Hidden rows count: hiding changes what users see, never the
 books.

@@ -1,4 +1,4 @@
-"""The books (§11 `ewallet audit`, first and third items): every ewallet holds its incoming
+"""The books: every ewallet holds its incoming
 less its outgoing transfer rows, less what it converted to clocks, plus what it got back; no
 ewallet is negative; all ewallets together hold what was supplied less what sits converted on
 clocks (or was billed), and the incoming rows carry exactly what the source rows moved."""

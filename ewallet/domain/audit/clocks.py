@@ -1,4 +1,4 @@
-"""Clocks and their time records (§7 "The credit clock timer", §11): every clock's minutes are
+"""Clocks and their time records: every clock's minutes are
 what it received less what it gave back less what its time records billed; each closed time
 record's `time_spent` was deducted exactly once (the time records of a clock bill what the clock
 counts as billed: a record deleted, or its minutes handed back, shows); no balance is negative;

@@ -1,4 +1,4 @@
-"""Conversion records in one pass, in id order (§7 "Convert", §11): the arithmetic holds at the
+"""Conversion records in one pass, in id order: the arithmetic holds at the
 rate each was made at; each sits in a conversion sheet of the clock it names, and that clock
 belongs to the ewallet it names; and a rate change mints nothing: a `clock2credits` never uses a
 rate below one its clock was loaded at before it, and per clock the credits returned never

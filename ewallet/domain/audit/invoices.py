@@ -1,4 +1,4 @@
-"""Invoice records in one pass (§7, §11): each names the movement it invoices, which exists and
+"""Invoice records in one pass: each names the movement it invoices, which exists and
 is a `supply` or a `payment` of the same credits, and sits in an invoice sheet (that exists) of
 the account that bought (supply) or paid (payment). That every supply and payment has exactly
 one is checked in the transfer pass."""

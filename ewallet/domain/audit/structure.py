@@ -1,4 +1,4 @@
-"""The structural invariants of PROTOCOL §11: no hidden ewallet holds credits and no hidden clock
+"""The structural invariants: no hidden ewallet holds credits and no hidden clock
 holds minutes or runs a timer; every account that is not anonymised has a visible ewallet, every
 visible ewallet a visible clock, transfer sheet and invoice sheet, every visible clock a visible
 time and conversion sheet; every active pointer names an object of the right owner, visible

@@ -1,4 +1,4 @@
-"""The transfer ledger in one pass, in id order (§7 "Credit operations", §11 `ewallet audit`):
+"""The transfer ledger in one pass, in id order:
 types are known and amounts positive; every movement is a pair, a source row (`supply`,
 `payment`, `transfer`) and then exactly one `incoming` row with the same parties, amount and
 time; a supply's source row is system-side, every other row sits in a transfer sheet of the
