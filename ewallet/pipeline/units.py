@@ -55,5 +55,7 @@ class Savepoint:
         self._released = True
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        if self._savepoint is not None and not self._released and self._savepoint.is_active:
+        # Also when the savepoint is no longer active (a failed flush deactivates it): until it is
+        # rolled back, the enclosing transaction refuses every later instruction of the batch.
+        if self._savepoint is not None and not self._released:
             self._savepoint.rollback()
