@@ -7,17 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.instructions.expect import (
-    ACCOUNT_DATA,
-    CONTACT_RECORD_DATA,
-    LIST_DATA,
-    call,
-    ids,
-    ok,
-    refused,
-    refuses_bad_ids,
-    shaped,
-)
+from tests.answers import ok, refused
+from tests.instructions.expect import ACCOUNT_DATA, CONTACT_RECORD_DATA, LIST_DATA, call, ids, refuses_bad_ids, shaped
 from tests.support import LineClient, Running
 
 NEW_LIST = "new=contact, contact=list"

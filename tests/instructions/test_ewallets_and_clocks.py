@@ -6,17 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.instructions.expect import (
-    ACCOUNT_DATA,
-    CLOCK_DATA,
-    EWALLET_DATA,
-    call,
-    ids,
-    ok,
-    refused,
-    refuses_bad_ids,
-    shaped,
-)
+from tests.answers import ok, refused
+from tests.instructions.expect import ACCOUNT_DATA, CLOCK_DATA, EWALLET_DATA, call, ids, refuses_bad_ids, shaped
 from tests.support import LineClient, Running
 
 NEW_EWALLET = "new=credit, credit=ewallet"

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from ewallet.routes import Access, Route, build_route_table
-from tests.instructions.expect import KINDS, call, ids, ok, refused
+from tests.answers import ok, refused
+from tests.instructions.expect import KINDS, call, ids
 from tests.instructions.storage import seed_records
 from tests.support import LineClient, Running
 

@@ -10,18 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.instructions.expect import (
-    KINDS,
-    PARENT_OF,
-    RECORD_DATA,
-    call,
-    ids,
-    ok,
-    refused,
-    refuses_bad_ids,
-    shaped,
-    sheet_shape,
-)
+from tests.answers import ok, refused
+from tests.instructions.expect import KINDS, PARENT_OF, RECORD_DATA, call, ids, refuses_bad_ids, shaped, sheet_shape
 from tests.instructions.storage import seed_records
 from tests.support import LineClient, Running
 
