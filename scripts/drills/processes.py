@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.support import SYSTEM_KEY
+from scripts.drills.line_client import SYSTEM_KEY
 
 EWALLET = Path(sys.executable).with_name("ewallet")
 LISTENING = re.compile(r"listening on (\S+):(\d+)")

@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ewallet.routes import Access, Route, build_route_table
-from tests.support import PASSWORD, SYSTEM_KEY
+from scripts.drills.line_client import PASSWORD, SYSTEM_KEY
 
 EDGE_INTS = [0, -1, 1, 2, 10**9, 10**9 + 1, 2**31, 2**53 - 1, 2**53, 2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64]
 EDGE_INTS += [10**30, -(10**30), 10**4000]
