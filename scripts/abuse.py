@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.reliability.abuse import (
+from scripts.drills.abuse import (
     flood_cap,
     guess_passwords,
     idle,
@@ -40,7 +40,7 @@ from tests.reliability.abuse import (
     summary,
     trickle,
 )
-from tests.reliability.processes import fresh_database, rss_mb, serving
+from scripts.drills.processes import fresh_database, rss_mb, serving
 
 
 def need_fds(count: int) -> None:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.reliability.crash import crash_drill
-from tests.reliability.processes import fresh_database
+from scripts.drills.crash import crash_drill
+from scripts.drills.processes import fresh_database
 
 
 def main() -> int:

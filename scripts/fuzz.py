@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.reliability.fuzzer import run_fuzz
-from tests.reliability.processes import fresh_database, rss_mb, serving
+from scripts.drills.fuzzer import run_fuzz
+from scripts.drills.processes import fresh_database, rss_mb, serving
 
 MAX_FRAME = 8192
 

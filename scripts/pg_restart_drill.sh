@@ -20,5 +20,5 @@ command -v pg_lsclusters >/dev/null || { echo "pg_restart_drill: pg_lsclusters n
 read -r VERSION CLUSTER < <(pg_lsclusters --no-header | awk '$3 == 5432 { print $1, $2; exit }')
 [ -n "${VERSION:-}" ] || { echo "pg_restart_drill: no cluster on port 5432" >&2; exit 2; }
 
-exec "$PYTHON" -m tests.reliability.restart_drill \
+exec "$PYTHON" -m scripts.drills.restart_drill \
     --restart "pg_ctlcluster --skip-systemctl-redirect $VERSION $CLUSTER restart" "$@"

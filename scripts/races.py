@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.races.harness import Harness
-from tests.races.ops import BY_NAME
-from tests.reliability.processes import fresh_database, serving
+from scripts.drills.processes import fresh_database, serving
+from scripts.drills.races.harness import Harness
+from scripts.drills.races.ops import BY_NAME
 
 
 async def main(args: argparse.Namespace) -> int:

@@ -18,7 +18,8 @@ from ewallet.clock import ManualClock
 from ewallet.storage.database import create_db_engine
 from ewallet.storage.migrate import upgrade
 from ewallet.storage.models import Base
-from tests.support import TRANSACTIONS, LineClient, Running, running_server
+from scripts.drills.processes import TRANSACTIONS
+from tests.support import LineClient, Running, running_server
 
 PG_URL = os.environ.get("EWALLET_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -108,6 +109,20 @@ def _empty(url: str) -> None:
         engine.dispose()
 
 
+def _fresh_database(request: pytest.FixtureRequest, backend: str, sqlite_template: Path, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        return _fresh_sqlite(sqlite_template, tmp_path)
+    url: str = request.getfixturevalue("postgres_scratch")
+    _empty(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh, migrated database on each backend, for tests that run no server."""
+    return _fresh_database(request, request.param, sqlite_template, tmp_path)
+
+
 @pytest.fixture(params=["sqlite", "sqlite-pooled", "postgresql"])
 def database_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated database on each backend, served under each transaction policy the
@@ -116,12 +131,7 @@ def database_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path
     backend, _, policy = request.param.partition("-")
     TRANSACTIONS["policy"] = policy or "auto"
     try:
-        if backend == "sqlite":
-            yield _fresh_sqlite(sqlite_template, tmp_path)
-        else:
-            url: str = request.getfixturevalue("postgres_scratch")
-            _empty(url)
-            yield url
+        yield _fresh_database(request, backend, sqlite_template, tmp_path)
     finally:
         TRANSACTIONS["policy"] = "auto"
 

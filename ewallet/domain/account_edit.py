@@ -29,9 +29,11 @@ from ewallet.domain.validation import (
 )
 from ewallet.storage.models import Account, PasswordHistory
 
-FIELDS = ("name", "pass", "alias", "email", "phone")
-#: The order in which a refusal names the fields: §7's parameter order.
-NAMED = {"name": "user_name", "pass": "user_pass", "email": "user_email"}
+#: The fields an edit can change, in the order they are tried.
+FIELDS = ("name", "phone", "alias", "email", "password")
+#: The parameter each refusable field is given as, in §7's parameter order: the order in which
+#: the refusal of a wholly unapplied edit names them.
+NAMED = {"name": "user_name", "password": "user_pass", "email": "user_email"}
 
 
 class Unapplied(Exception):
@@ -57,12 +59,14 @@ class AccountChanges:
 
 @dataclass
 class EditOutcome:
-    applied: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(FIELDS, False))
+    """Which fields (FIELDS' names) were applied, and why each refused one was not."""
+
+    applied: set[str] = field(default_factory=set)
     refused: dict[str, str] = field(default_factory=dict)
 
     @property
     def any_applied(self) -> bool:
-        return any(self.applied.values())
+        return bool(self.applied)
 
     def explain(self) -> str:
         reasons = [f"{NAMED[name]}: {self.refused[name]}" for name in NAMED if name in self.refused]
@@ -125,7 +129,7 @@ def edit_account(
         ("phone", changes.phone, lambda phone: _set_phone(account, phone)),
         ("alias", changes.alias, lambda alias: _set_alias(account, alias)),
         ("email", changes.email, lambda email: _set_email(db, account, email, changes, verdict, editor.system_name)),
-        ("pass", changes.password, lambda password: _set_password(db, account, password, changes, verdict, now)),
+        ("password", changes.password, lambda password: _set_password(db, account, password, changes, verdict, now)),
     ]
     for name, value, apply in steps:
         if value is None:
@@ -135,7 +139,7 @@ def edit_account(
         except Unapplied as why:
             outcome.refused[name] = str(why)
         else:
-            outcome.applied[name] = True
+            outcome.applied.add(name)
     if not outcome.any_applied:
         # A wrong current password is still a failed login: its record and counter are kept.
         raise FailedEdit(outcome.explain()) if failed else InvalidValue(outcome.explain())

@@ -30,35 +30,25 @@ class SheetKind:
     parent_column: str
     #: The parent's column naming its active sheet of this kind.
     active_column: str
-    #: The key naming the parent in sheet_data ("ewallet" / "clock").
-    parent_key: str
     sheet_reference: str
     record_reference: str
-
-    @property
-    def sheet_key(self) -> str:
-        return f"{self.name}_sheet"
-
-    @property
-    def record_key(self) -> str:
-        return f"{self.name}_record"
 
 
 TRANSFER = SheetKind(
     "transfer", TransferSheet, TransferRecord, CreditEwallet, "ewallet_id", "active_transfer_sheet_id",
-    "ewallet", "Transfer Sheet", "Transfer Sheet Record",
+    "Transfer Sheet", "Transfer Sheet Record",
 )  # fmt: skip
 INVOICE = SheetKind(
     "invoice", InvoiceSheet, InvoiceRecord, CreditEwallet, "ewallet_id", "active_invoice_sheet_id",
-    "ewallet", "Invoice Sheet", "Invoice Sheet Record",
+    "Invoice Sheet", "Invoice Sheet Record",
 )  # fmt: skip
 TIME = SheetKind(
     "time", TimeSheet, TimeRecord, CreditClock, "clock_id", "active_time_sheet_id",
-    "clock", "Time Sheet", "Time Sheet Record",
+    "Time Sheet", "Time Sheet Record",
 )  # fmt: skip
 CONVERSION = SheetKind(
     "conversion", ConversionSheet, ConversionRecord, CreditClock, "clock_id", "active_conversion_sheet_id",
-    "clock", "Conversion Sheet", "Conversion Sheet Record",
+    "Conversion Sheet", "Conversion Sheet Record",
 )  # fmt: skip
 
 KINDS = (TRANSFER, INVOICE, TIME, CONVERSION)

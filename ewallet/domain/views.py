@@ -1,18 +1,20 @@
-"""The data shapes of §10 as plain dicts (Python names; the schemas give them types and wire
-spellings). Archives list every visible owned object of their scope, ordered by id."""
+"""Read models: what an account, its ewallets, clocks, sheets, contact lists and records look like,
+as frozen values with the domain's names. The schemas turn them into the protocol's shapes and own
+every wire name. Archives list every visible owned object of their scope, ordered by id."""
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain import session_store
-from ewallet.domain.kinds import CLOCK_KINDS, EWALLET_KINDS, SheetKind
-from ewallet.domain.units import minutes_of
+from ewallet.domain.kinds import CONVERSION, INVOICE, TIME, TRANSFER, SheetKind
 from ewallet.storage.models import (
     Account,
     ContactList,
@@ -24,6 +26,120 @@ from ewallet.storage.models import (
     TimeRecord,
     TransferRecord,
 )
+
+#: {id: reference} of the visible children of one scope, ordered by id.
+Archive = dict[int, str]
+
+
+@dataclass(frozen=True)
+class Children:
+    """One kind of child of an owner: the active one and all the visible ones."""
+
+    active_id: int | None
+    archive: Archive
+
+
+@dataclass(frozen=True)
+class Stamped:
+    id: int
+    reference: str
+    create_date: datetime
+    write_date: datetime
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    id: int
+    name: str
+    create_date: datetime
+    write_date: datetime
+    email: str
+    phone: str | None
+    alias: str | None
+    logged_in: bool
+    ewallets: Children
+    contact_lists: Children
+
+
+@dataclass(frozen=True)
+class EwalletInfo(Stamped):
+    account_id: int
+    credits: int
+    clocks: Children
+    transfer_sheets: Children
+    invoice_sheets: Children
+
+
+@dataclass(frozen=True)
+class ClockInfo(Stamped):
+    ewallet_id: int
+    hundredths: int
+    state: str
+    time_sheets: Children
+    conversion_sheets: Children
+
+
+@dataclass(frozen=True)
+class SheetInfo(Stamped):
+    kind: SheetKind
+    parent_id: int
+    #: The newest records, at most the listing limit.
+    records: Archive
+
+
+@dataclass(frozen=True)
+class ContactListInfo(Stamped):
+    account_id: int
+    records: Archive
+
+
+@dataclass(frozen=True)
+class TransferRecordInfo(Stamped):
+    sheet_id: int | None
+    transfer_type: str
+    transfer_from: str
+    transfer_to: str
+    credits: int
+
+
+@dataclass(frozen=True)
+class InvoiceRecordInfo(Stamped):
+    sheet_id: int
+    credits: int
+    currency: str
+    cost: Decimal
+    seller: str
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class ConversionRecordInfo(Stamped):
+    sheet_id: int
+    conversion_type: str
+    hundredths: int
+    credits: int
+
+
+@dataclass(frozen=True)
+class TimeRecordInfo(Stamped):
+    sheet_id: int
+    time_start: datetime
+    time_stop: datetime | None
+    spent_hundredths: int
+    pending_hundredths: int
+    pending_count: int
+
+
+@dataclass(frozen=True)
+class ContactRecordInfo(Stamped):
+    list_id: int
+    name: str
+    email: str | None
+    phone: str | None
+    notes: str | None
+
+
+RecordInfo = TransferRecordInfo | InvoiceRecordInfo | ConversionRecordInfo | TimeRecordInfo
 
 
 @functools.cache
@@ -52,7 +168,7 @@ def row(db: Db, model: Any, row_id: int | None) -> Any:
     return db.connection().execute(_row_query(model), {"id": row_id}).first()
 
 
-def archive(db: Db, model: Any, column: str, owner_id: int, limit: int | None = None) -> dict[int, str]:
+def archive(db: Db, model: Any, column: str, owner_id: int, limit: int | None = None) -> Archive:
     """{id: reference} of the visible children of owner_id; with limit, the newest `limit`."""
     query = _archive_query(model, column, limit is not None)
     rows = list(db.connection().execute(query, {"owner": owner_id, "limit": limit}))
@@ -61,107 +177,114 @@ def archive(db: Db, model: Any, column: str, owner_id: int, limit: int | None = 
     return {int(row[0]): row[1] for row in rows}
 
 
-def dated(obj: Any) -> dict[str, Any]:
+def _stamps(obj: Any) -> dict[str, Any]:
     return {"id": obj.id, "reference": obj.reference, "create_date": obj.create_date, "write_date": obj.write_date}
 
 
-def account_data(db: Db, account: Account, now: datetime, lifetimes: session_store.Lifetimes) -> dict[str, Any]:
-    logged_in = session_store.is_logged_in(db, account.id, now, lifetimes)
-    return {
-        "id": account.id,
-        "name": account.name,
-        "create_date": account.create_date,
-        "write_date": account.write_date,
-        "ewallet": account.active_ewallet_id,
-        "contact_list": account.active_contact_list_id,
-        "email": account.email,
-        "phone": account.phone,
-        "alias": account.alias,
-        "state_code": 1 if logged_in else 0,
-        "state_name": "LoggedIn" if logged_in else "LoggedOut",
-        "ewallet_archive": archive(db, CreditEwallet, "account_id", account.id),
-        "contact_list_archive": archive(db, ContactList, "account_id", account.id),
-    }
+def _sheets(db: Db, kind: SheetKind, parent: Any) -> Children:
+    return Children(getattr(parent, kind.active_column), archive(db, kind.sheet, kind.parent_column, parent.id))
 
 
-def ewallet_data(db: Db, ewallet: CreditEwallet) -> dict[str, Any]:
-    data = dated(ewallet) | {
-        "user": ewallet.account_id,
-        "credits": ewallet.credits,
-        "clock": ewallet.active_clock_id,
-        "clock_archive": archive(db, CreditClock, "ewallet_id", ewallet.id),
-    }
-    for kind in EWALLET_KINDS:
-        data[kind.sheet_key] = getattr(ewallet, kind.active_column)
-        data[f"{kind.sheet_key}_archive"] = archive(db, kind.sheet, kind.parent_column, ewallet.id)
-    return data
+def account_data(db: Db, account: Account, now: datetime, lifetimes: session_store.Lifetimes) -> AccountInfo:
+    return AccountInfo(
+        id=account.id,
+        name=account.name,
+        create_date=account.create_date,
+        write_date=account.write_date,
+        email=account.email,
+        phone=account.phone,
+        alias=account.alias,
+        logged_in=session_store.is_logged_in(db, account.id, now, lifetimes),
+        ewallets=Children(account.active_ewallet_id, archive(db, CreditEwallet, "account_id", account.id)),
+        contact_lists=Children(account.active_contact_list_id, archive(db, ContactList, "account_id", account.id)),
+    )
 
 
-def clock_data(db: Db, clock: CreditClock) -> dict[str, Any]:
-    data = dated(clock) | {
-        "ewallet": clock.ewallet_id,
-        "credit_clock": minutes_of(clock.hundredths),
-        "clock_state": clock.state,
-    }
-    for kind in CLOCK_KINDS:
-        data[kind.sheet_key] = getattr(clock, kind.active_column)
-        data[f"{kind.sheet_key}_archive"] = archive(db, kind.sheet, kind.parent_column, clock.id)
-    return data
+def ewallet_data(db: Db, ewallet: CreditEwallet) -> EwalletInfo:
+    return EwalletInfo(
+        **_stamps(ewallet),
+        account_id=ewallet.account_id,
+        credits=ewallet.credits,
+        clocks=Children(ewallet.active_clock_id, archive(db, CreditClock, "ewallet_id", ewallet.id)),
+        transfer_sheets=_sheets(db, TRANSFER, ewallet),
+        invoice_sheets=_sheets(db, INVOICE, ewallet),
+    )
 
 
-def sheet_data(db: Db, kind: SheetKind, sheet: Any, max_records: int) -> dict[str, Any]:
-    return dated(sheet) | {
-        kind.parent_key: getattr(sheet, kind.parent_column),
-        "records": archive(db, kind.record, "sheet_id", sheet.id, limit=max_records),
-    }
+def clock_data(db: Db, clock: CreditClock) -> ClockInfo:
+    return ClockInfo(
+        **_stamps(clock),
+        ewallet_id=clock.ewallet_id,
+        hundredths=clock.hundredths,
+        state=clock.state,
+        time_sheets=_sheets(db, TIME, clock),
+        conversion_sheets=_sheets(db, CONVERSION, clock),
+    )
 
 
-def list_data(db: Db, contact_list: ContactList, max_records: int) -> dict[str, Any]:
-    return dated(contact_list) | {
-        "user": contact_list.account_id,
-        "records": archive(db, ContactRecord, "list_id", contact_list.id, limit=max_records),
-    }
+def sheet_data(db: Db, kind: SheetKind, sheet: Any, max_records: int) -> SheetInfo:
+    return SheetInfo(
+        **_stamps(sheet),
+        kind=kind,
+        parent_id=getattr(sheet, kind.parent_column),
+        records=archive(db, kind.record, "sheet_id", sheet.id, limit=max_records),
+    )
 
 
-def record_data(kind: SheetKind, record: Any) -> dict[str, Any]:
-    base = dated(record) | {kind.sheet_key: record.sheet_id}
+def list_data(db: Db, contact_list: ContactList, max_records: int) -> ContactListInfo:
+    return ContactListInfo(
+        **_stamps(contact_list),
+        account_id=contact_list.account_id,
+        records=archive(db, ContactRecord, "list_id", contact_list.id, limit=max_records),
+    )
+
+
+def record_data(record: Any) -> RecordInfo:
+    stamps = _stamps(record) | {"sheet_id": record.sheet_id}
     if isinstance(record, TransferRecord):
-        return base | {
-            "transfer_type": record.transfer_type,
-            "transfer_from": record.transfer_from,
-            "transfer_to": record.transfer_to,
-            "credits": record.credits,
-        }
+        return TransferRecordInfo(
+            **stamps,
+            transfer_type=record.transfer_type,
+            transfer_from=record.transfer_from,
+            transfer_to=record.transfer_to,
+            credits=record.credits,
+        )
     if isinstance(record, InvoiceRecord):
-        return base | {
-            "credits": record.credits,
-            "currency": record.currency,
-            "cost": float(record.cost),
-            "seller": record.seller,
-            "notes": record.notes,
-        }
+        return InvoiceRecordInfo(
+            **stamps,
+            credits=record.credits,
+            currency=record.currency,
+            cost=record.cost,
+            seller=record.seller,
+            notes=record.notes,
+        )
     if isinstance(record, ConversionRecord):
-        return base | {
-            "conversion_type": record.conversion_type,
-            "minutes": minutes_of(record.hundredths),
-            "credits": record.credits,
-        }
+        return ConversionRecordInfo(
+            **stamps, conversion_type=record.conversion_type, hundredths=record.hundredths, credits=record.credits
+        )
     if isinstance(record, TimeRecord):
-        return base | {
-            "time_start": record.time_start,
-            "time_stop": record.time_stop,
-            "time_spent": minutes_of(record.spent_hundredths),
-            "time_pending": minutes_of(record.pending_hundredths),
-            "pending_count": record.pending_count,
-        }
+        return time_record_data(record)
     raise TypeError(f"not a ledger record: {type(record).__name__}")
 
 
-def contact_record_data(record: ContactRecord) -> dict[str, Any]:
-    return dated(record) | {
-        "contact_list": record.list_id,
-        "name": record.name,
-        "email": record.email,
-        "phone": record.phone,
-        "notes": record.notes,
-    }
+def time_record_data(record: TimeRecord) -> TimeRecordInfo:
+    return TimeRecordInfo(
+        **_stamps(record),
+        sheet_id=record.sheet_id,
+        time_start=record.time_start,
+        time_stop=record.time_stop,
+        spent_hundredths=record.spent_hundredths,
+        pending_hundredths=record.pending_hundredths,
+        pending_count=record.pending_count,
+    )
+
+
+def contact_record_data(record: ContactRecord) -> ContactRecordInfo:
+    return ContactRecordInfo(
+        **_stamps(record),
+        list_id=record.list_id,
+        name=record.name,
+        email=record.email,
+        phone=record.phone,
+        notes=record.notes,
+    )

@@ -27,7 +27,6 @@ from ewallet.schemas.accounts import (
     SwitchAccountParams,
 )
 from ewallet.schemas.base import NoParams, Reply
-from ewallet.schemas.shapes import AccountData, SessionData
 from ewallet.storage.models import Account, LoginRecord, LogoutRecord
 
 
@@ -35,18 +34,12 @@ class AccountsCleaned(Reply):
     accounts_cleaned: int
 
 
-def account_data(ctx: Context, account: Account) -> AccountData:
-    return AccountData(**views.account_data(ctx.db, account, ctx.now, ctx.services.lifetimes))
+def account_info(ctx: Context, account: Account) -> views.AccountInfo:
+    return views.account_data(ctx.db, account, ctx.now, ctx.services.lifetimes)
 
 
-def session_data(ctx: Context) -> SessionData:
-    summary = summarise(ctx.db, ctx.load_session())
-    return SessionData(
-        session_user_account=summary.user_account,
-        session_credit_ewallet=summary.credit_ewallet,
-        session_contact_list=summary.contact_list,
-        session_account_archive=summary.account_archive,
-    )
+def session_reply(ctx: Context, account: Account) -> AccountSession:
+    return AccountSession.of(account.email, summarise(ctx.db, ctx.load_session()))
 
 
 def _new_account(params: NewAccountParams) -> accounts.NewAccount:
@@ -66,7 +59,7 @@ def prepare_create(params: NewAccountParams, ctx: Context) -> NewHash:
 def create(params: NewAccountParams, ctx: Context) -> AccountCreated:
     hashed = ctx.prepared_as(HashedPassword)
     account = accounts.create_account(ctx.db, _new_account(params), hashed, ctx.now, ctx.settings.system_name)
-    return AccountCreated(account=account.email, account_data=account_data(ctx, account))
+    return AccountCreated.of(account_info(ctx, account))
 
 
 def _attempt(params: LoginParams, ctx: Context) -> accounts.LoginAttempt:
@@ -88,21 +81,21 @@ def login(params: LoginParams, ctx: Context) -> AccountSession:
     account = accounts.login(
         ctx.db, ctx.load_session(), _attempt(params, ctx), verdict, ctx.now, ctx.services.lifetimes, _login_limits(ctx)
     )
-    return AccountSession(account=account.email, session_data=session_data(ctx))
+    return session_reply(ctx, account)
 
 
 def logout(_: NoParams, ctx: Context) -> AccountSession:
     account = accounts.logout(ctx.db, ctx.load_session(), ctx.now, ctx.services.lifetimes)
-    return AccountSession(account=account.email, session_data=session_data(ctx))
+    return session_reply(ctx, account)
 
 
 def switch(params: SwitchAccountParams, ctx: Context) -> AccountSession:
     account = accounts.switch_account(ctx.db, ctx.load_session(), params.account, ctx.now, ctx.services.lifetimes)
-    return AccountSession(account=account.email, session_data=session_data(ctx))
+    return session_reply(ctx, account)
 
 
 def view(_: NoParams, ctx: Context) -> AccountView:
-    return AccountView(account=ctx.user.email, account_data=account_data(ctx, ctx.load_account()))
+    return AccountView.of(account_info(ctx, ctx.load_account()))
 
 
 def _changes(params: EditAccountParams) -> AccountChanges:
@@ -125,7 +118,7 @@ def edit(params: EditAccountParams, ctx: Context) -> AccountEdited:
     account = ctx.load_account()
     editor = account_edit.Editor(ctx.peer, ctx.settings.login_failure_limit, ctx.settings.system_name)
     outcome = account_edit.edit_account(ctx.db, account, _changes(params), verdict, ctx.now, editor)
-    return AccountEdited(account=account.name, edit=outcome.applied, account_data=account_data(ctx, account))
+    return AccountEdited.of(outcome, account_info(ctx, account))
 
 
 def unlink(_: NoParams, ctx: Context) -> AccountUnlinked:

@@ -19,13 +19,11 @@ from ewallet.schemas.resources import (
     RecordIdParams,
     ReferenceParams,
 )
-from ewallet.schemas.shapes import ContactRecordData, ListData
 from ewallet.storage.models import ContactList, ContactRecord
 
 
 def list_reply(ctx: Context, contact_list: ContactList) -> ContactListReply:
-    data = views.list_data(ctx.db, contact_list, ctx.settings.max_listed_records)
-    return ContactListReply(contact_list=contact_list.id, list_data=ListData(**data))
+    return ContactListReply.of(views.list_data(ctx.db, contact_list, ctx.settings.max_listed_records))
 
 
 def new_list(params: ReferenceParams, ctx: Context) -> ContactListReply:
@@ -63,8 +61,7 @@ def new_record(params: NewContactRecordParams, ctx: Context) -> ContactRecordCre
 
 def view_record(params: RecordIdParams, ctx: Context) -> ContactRecordView:
     record = owned(ctx.db, ContactRecord, params.record_id, ctx.user, "contact record")
-    data = ContactRecordData(**views.contact_record_data(record))
-    return ContactRecordView(contact_list=record.list_id, contact_record=record.id, record_data=data)
+    return ContactRecordView.of(views.contact_record_data(record))
 
 
 def unlink_record(params: RecordIdParams, ctx: Context) -> ContactRecordUnlinked:

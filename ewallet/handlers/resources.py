@@ -16,16 +16,15 @@ from ewallet.schemas.resources import (
     EwalletUnlinked,
     ReferenceParams,
 )
-from ewallet.schemas.shapes import ClockData, EwalletData
 from ewallet.storage.models import CreditClock, CreditEwallet
 
 
 def ewallet_reply(ctx: Context, ewallet: CreditEwallet) -> EwalletReply:
-    return EwalletReply(ewallet=ewallet.id, ewallet_data=EwalletData(**views.ewallet_data(ctx.db, ewallet)))
+    return EwalletReply.of(views.ewallet_data(ctx.db, ewallet))
 
 
 def clock_reply(ctx: Context, clock: CreditClock) -> ClockReply:
-    return ClockReply(clock=clock.id, clock_data=ClockData(**views.clock_data(ctx.db, clock)))
+    return ClockReply.of(views.clock_data(ctx.db, clock))
 
 
 def new_ewallet(params: ReferenceParams, ctx: Context) -> EwalletReply:

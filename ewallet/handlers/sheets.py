@@ -21,50 +21,48 @@ from ewallet.schemas.resources import (
     RecordIdParams,
     ReferenceParams,
     SheetIdParams,
+    record_unlinked,
+    record_view,
+    sheet_field,
+    sheet_reply,
+    sheet_unlinked,
 )
-from ewallet.schemas.shapes import RECORD_SHAPES, SHEET_SHAPES
 
 
-def sheet_reply(kind: SheetKind, ctx: Context, sheet: Any) -> Reply:
-    data = views.sheet_data(ctx.db, kind, sheet, ctx.settings.max_listed_records)
-    return SHEET_REPLIES[kind.name](**{kind.sheet_key: sheet.id, "sheet_data": SHEET_SHAPES[kind.name](**data)})
-
-
-def record_reply(kind: SheetKind, record: Any) -> Reply:
-    data = RECORD_SHAPES[kind.name](**views.record_data(kind, record))
-    return RECORD_VIEWS[kind.name](**{kind.sheet_key: record.sheet_id, kind.record_key: record.id, "record_data": data})
+def show_sheet(kind: SheetKind, ctx: Context, sheet: Any) -> Reply:
+    return sheet_reply(views.sheet_data(ctx.db, kind, sheet, ctx.settings.max_listed_records))
 
 
 def new_sheet(kind: SheetKind, params: ReferenceParams, ctx: Context) -> Reply:
-    return sheet_reply(kind, ctx, resources.create_sheet(ctx.db, kind, ctx.load_account(), ctx.now, params.reference))
+    return show_sheet(kind, ctx, resources.create_sheet(ctx.db, kind, ctx.load_account(), ctx.now, params.reference))
 
 
 def view_sheet(kind: SheetKind, _: NoParams, ctx: Context) -> Reply:
     sheet = resources.active_sheet(ctx.db, kind, ctx.user)
     if kind is TIME:
         timer.settle_clock(ctx.db, sheet.clock_id, ctx.now)
-    return sheet_reply(kind, ctx, sheet)
+    return show_sheet(kind, ctx, sheet)
 
 
 def switch_sheet(kind: SheetKind, params: SheetIdParams, ctx: Context) -> Reply:
-    return sheet_reply(kind, ctx, resources.switch_sheet(ctx.db, kind, ctx.load_account(), params.sheet_id, ctx.now))
+    return show_sheet(kind, ctx, resources.switch_sheet(ctx.db, kind, ctx.load_account(), params.sheet_id, ctx.now))
 
 
 def unlink_sheet(kind: SheetKind, params: ListIdParams, ctx: Context) -> Reply:
     sheet = resources.unlink_sheet(ctx.db, kind, ctx.load_account(), params.list_id, ctx.now)
-    return SHEET_UNLINKED[kind.name](**{kind.sheet_key: sheet.id})
+    return sheet_unlinked(kind, sheet.id)
 
 
 def view_record(kind: SheetKind, params: RecordIdParams, ctx: Context) -> Reply:
     record = owned(ctx.db, kind.record, params.record_id, ctx.user, f"{kind.name} record")
     if kind is TIME:
         timer.settle_record(ctx.db, record, ctx.now)
-    return record_reply(kind, record)
+    return record_view(kind, views.record_data(record))
 
 
 def unlink_record(kind: SheetKind, params: RecordIdParams, ctx: Context) -> Reply:
     record = resources.unlink_record(ctx.db, kind, ctx.load_account(), params.record_id, ctx.now)
-    return RECORD_UNLINKED[kind.name](**{kind.sheet_key: record.sheet_id, kind.record_key: record.id})
+    return record_unlinked(kind, record.sheet_id, record.id)
 
 
 def routes_for(kind: SheetKind) -> list[Route]:
@@ -74,7 +72,7 @@ def routes_for(kind: SheetKind) -> list[Route]:
     specs: list[tuple[str, str, Any, Access, type[Params], str, type[Reply]]] = [
         ("new", f"{name}.list", new_sheet, user, ReferenceParams, f"Create {a} {name} sheet", sheet),
         ("view", f"{name}.list", view_sheet, user, no_params, f"View the active {name} sheet", sheet),
-        ("switch", kind.sheet_key, switch_sheet, owner, SheetIdParams, f"Switch {name} sheet", sheet),
+        ("switch", sheet_field(kind), switch_sheet, owner, SheetIdParams, f"Switch {name} sheet", sheet),
         ("unlink", f"{name}.list", unlink_sheet, owner, ListIdParams, f"Unlink {a} {name} sheet", SHEET_UNLINKED[name]),
         ("view", f"{name}.record", view_record, owner, RecordIdParams, f"View {a} {name} record", RECORD_VIEWS[name]),
         ("unlink", f"{name}.record", unlink_record, owner, RecordIdParams, f"Unlink {a} {name} record",

@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session as Db
 
 from ewallet.domain import session_store
 from ewallet.domain.errors import NotFound
-from ewallet.domain.session_views import summarise
+from ewallet.domain.session_views import describe
 from ewallet.handlers.context import Context
 from ewallet.routes import system_route
 from ewallet.schemas.base import NoParams
-from ewallet.schemas.shapes import SystemSessionData, WorkerData
+from ewallet.schemas.shapes import WorkerData
 from ewallet.schemas.system import (
     CleanupSessionsParams,
     NewSessionParams,
@@ -36,14 +36,14 @@ def new_session(params: NewSessionParams, ctx: Context) -> SessionInfo:
     pool = ctx.services.workers
     pool.assign(session.id, session_store.effective_expiry(session, lifetimes))
     ctx.on_rollback.append(lambda: pool.release(session.id))
-    return SessionInfo(ewallet_session=session.id, session_data=system_view(ctx, session))
+    return session_info(ctx, session)
 
 
 def interrogate_session(params: SessionIdParams, ctx: Context) -> SessionInfo:
     session = ctx.db.get(EwalletSession, params.session_id)
     if session is None:
         raise NotFound("no session with that session_id")
-    return SessionInfo(ewallet_session=session.id, session_data=system_view(ctx, session))
+    return session_info(ctx, session)
 
 
 def interrogate_workers(_: NoParams, ctx: Context) -> WorkersInfo:
@@ -85,20 +85,8 @@ def cleanup_workers(_: NoParams, ctx: Context) -> WorkersCleaned:
     return WorkersCleaned(workers_cleaned=removed, worker_reserved=reserved, worker_pool=remaining)
 
 
-def system_view(ctx: Context, session: EwalletSession) -> SystemSessionData:
-    summary = summarise(ctx.db, session)
-    return SystemSessionData(
-        id=session.id,
-        reference=session.reference,
-        create_date=session.create_date,
-        write_date=session.write_date,
-        expiration_date=session.expiration_date,
-        worker=ctx.services.workers.worker_of(session.id),
-        session_user_account=summary.user_account,
-        session_credit_ewallet=summary.credit_ewallet,
-        session_contact_list=summary.contact_list,
-        session_account_archive=summary.account_archive,
-    )
+def session_info(ctx: Context, session: EwalletSession) -> SessionInfo:
+    return SessionInfo.of(describe(ctx.db, session), ctx.services.workers.worker_of(session.id))
 
 
 ROUTES = [

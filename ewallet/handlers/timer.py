@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from ewallet.domain import timer
-from ewallet.domain.kinds import TIME
 from ewallet.domain.locks import held_chain
 from ewallet.domain.units import minutes_of
-from ewallet.domain.views import record_data
+from ewallet.domain.views import time_record_data
 from ewallet.handlers.context import Context
 from ewallet.routes import Access, client_route
 from ewallet.schemas.base import NoParams
@@ -66,7 +65,7 @@ def stop(_: NoParams, ctx: Context) -> TimerStopped:
         stop_timestamp=record.time_stop,
         minutes_spent=minutes_of(stopped.spent),
         time_record=record.id,
-        record_data=TimeRecordData(**record_data(TIME, record)),
+        record_data=TimeRecordData.of(time_record_data(record)),
     )
 
 

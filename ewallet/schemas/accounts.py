@@ -6,7 +6,10 @@ from typing import Any
 
 from pydantic import model_validator
 
+from ewallet.domain.account_edit import EditOutcome
 from ewallet.domain.errors import InvalidValue, MissingField
+from ewallet.domain.session_views import SessionSummary
+from ewallet.domain.views import AccountInfo
 from ewallet.schemas.base import Params, Reply
 from ewallet.schemas.shapes import AccountData, SessionData
 from ewallet.schemas.values import Password, Text32, Text255, Timestamp
@@ -52,9 +55,17 @@ class EditAccountParams(Params):
     at_least_one = ("user_name", "user_pass", "user_email", "user_phone", "user_alias")
 
 
+#: The edit reply's {field: applied} keys, in their wire order, and the edit's field each names.
+EDITED_FIELDS = {"name": "name", "pass": "password", "alias": "alias", "email": "email", "phone": "phone"}
+
+
 class AccountCreated(Reply):
     account: str
     account_data: AccountData
+
+    @classmethod
+    def of(cls, account: AccountInfo) -> AccountCreated:
+        return cls(account=account.email, account_data=AccountData.of(account))
 
 
 class AccountSession(Reply):
@@ -63,16 +74,29 @@ class AccountSession(Reply):
     account: str | None
     session_data: SessionData
 
+    @classmethod
+    def of(cls, email: str | None, summary: SessionSummary) -> AccountSession:
+        return cls(account=email, session_data=SessionData.of(summary))
+
 
 class AccountView(Reply):
     account: str
     account_data: AccountData
+
+    @classmethod
+    def of(cls, account: AccountInfo) -> AccountView:
+        return cls(account=account.email, account_data=AccountData.of(account))
 
 
 class AccountEdited(Reply):
     account: str
     edit: dict[str, bool]
     account_data: AccountData
+
+    @classmethod
+    def of(cls, outcome: EditOutcome, account: AccountInfo) -> AccountEdited:
+        edit = {key: field in outcome.applied for key, field in EDITED_FIELDS.items()}
+        return cls(account=account.name, edit=edit, account_data=AccountData.of(account))
 
 
 class AccountUnlinked(Reply):

@@ -1,5 +1,6 @@
 """Parameters and replies of the resource instructions (ewallets, clocks, sheets, records,
-contacts). The four sheet kinds get one generated reply class each, keyed by their wire names."""
+contacts). The four sheet kinds get one generated reply class each, keyed by their wire names,
+and one set of named constructors that spell those names."""
 
 from __future__ import annotations
 
@@ -7,6 +8,15 @@ from typing import Any
 
 from pydantic import create_model
 
+from ewallet.domain.kinds import SheetKind
+from ewallet.domain.views import (
+    ClockInfo,
+    ContactListInfo,
+    ContactRecordInfo,
+    EwalletInfo,
+    RecordInfo,
+    SheetInfo,
+)
 from ewallet.schemas.base import Params, Reply
 from ewallet.schemas.shapes import (
     RECORD_SHAPES,
@@ -15,6 +25,8 @@ from ewallet.schemas.shapes import (
     ContactRecordData,
     EwalletData,
     ListData,
+    record_shape,
+    sheet_shape,
 )
 from ewallet.schemas.values import RecordId, Text32, Text255, Text1000
 
@@ -56,10 +68,18 @@ class EwalletReply(Reply):
     ewallet: int
     ewallet_data: EwalletData
 
+    @classmethod
+    def of(cls, ewallet: EwalletInfo) -> EwalletReply:
+        return cls(ewallet=ewallet.id, ewallet_data=EwalletData.of(ewallet))
+
 
 class ClockReply(Reply):
     clock: int
     clock_data: ClockData
+
+    @classmethod
+    def of(cls, clock: ClockInfo) -> ClockReply:
+        return cls(clock=clock.id, clock_data=ClockData.of(clock))
 
 
 class EwalletUnlinked(Reply):
@@ -74,6 +94,10 @@ class ContactListReply(Reply):
     contact_list: int
     list_data: ListData
 
+    @classmethod
+    def of(cls, contact_list: ContactListInfo) -> ContactListReply:
+        return cls(contact_list=contact_list.id, list_data=ListData.of(contact_list))
+
 
 class ContactRecordCreated(Reply):
     contact_record: int
@@ -84,6 +108,10 @@ class ContactRecordView(Reply):
     contact_list: int
     contact_record: int
     record_data: ContactRecordData
+
+    @classmethod
+    def of(cls, record: ContactRecordInfo) -> ContactRecordView:
+        return cls(contact_list=record.list_id, contact_record=record.id, record_data=ContactRecordData.of(record))
 
 
 class ContactListUnlinked(Reply):
@@ -117,3 +145,36 @@ RECORD_UNLINKED = {
     kind: _reply(f"{kind.title()}RecordUnlinked", **{f"{kind}_sheet": int, f"{kind}_record": int})
     for kind in RECORD_SHAPES
 }
+
+
+def sheet_field(kind: SheetKind) -> str:
+    """The key naming a sheet of this kind: also the target of its switch instruction."""
+    return f"{kind.name}_sheet"
+
+
+def record_field(kind: SheetKind) -> str:
+    return f"{kind.name}_record"
+
+
+def sheet_reply(sheet: SheetInfo) -> Reply:
+    fields: dict[str, Any] = {sheet_field(sheet.kind): sheet.id, "sheet_data": sheet_shape(sheet)}
+    return SHEET_REPLIES[sheet.kind.name](**fields)
+
+
+def sheet_unlinked(kind: SheetKind, sheet_id: int) -> Reply:
+    fields: dict[str, Any] = {sheet_field(kind): sheet_id}
+    return SHEET_UNLINKED[kind.name](**fields)
+
+
+def record_view(kind: SheetKind, record: RecordInfo) -> Reply:
+    fields: dict[str, Any] = {
+        sheet_field(kind): record.sheet_id,
+        record_field(kind): record.id,
+        "record_data": record_shape(record),
+    }
+    return RECORD_VIEWS[kind.name](**fields)
+
+
+def record_unlinked(kind: SheetKind, sheet_id: int, record_id: int) -> Reply:
+    fields: dict[str, Any] = {sheet_field(kind): sheet_id, record_field(kind): record_id}
+    return RECORD_UNLINKED[kind.name](**fields)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, StrictStr, model_validator
 
 from ewallet.domain.errors import InvalidValue
+from ewallet.domain.session_views import SessionDetails
 from ewallet.schemas.base import Params, Reply
 from ewallet.schemas.shapes import SystemSessionData, WorkerData
 from ewallet.schemas.values import RecordId, Text255
@@ -38,6 +39,10 @@ class WorkerStarted(Reply):
 class SessionInfo(Reply):
     ewallet_session: int
     session_data: SystemSessionData
+
+    @classmethod
+    def of(cls, session: SessionDetails, worker: int | None) -> SessionInfo:
+        return cls(ewallet_session=session.id, session_data=SystemSessionData.of_session(session, worker))
 
 
 class WorkersInfo(Reply):

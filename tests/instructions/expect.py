@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from tests.answers import refused
 from tests.support import LineClient
 
 TIMESTAMP = re.compile(r"^\d{2}-\d{2}-\d{4} \d{2}:\d{2}:\d{2}$")
@@ -154,21 +155,6 @@ def shaped(data: Any, shape: dict[str, Check]) -> dict[str, Any]:
     wrong = {key: data[key] for key, check in shape.items() if not check(data[key])}
     assert not wrong, f"values of the wrong type or form: {wrong}"
     return data
-
-
-def ok(answer: dict[str, Any], *keys: str) -> dict[str, Any]:
-    """A success with exactly these keys besides `failed`."""
-    assert answer.get("failed") is False, answer
-    assert set(answer) == {"failed", *keys}, f"keys differ: {sorted(answer)} != {sorted({'failed', *keys})}"
-    return answer
-
-
-def refused(answer: dict[str, Any], code: str) -> dict[str, Any]:
-    assert answer.get("failed") is True, answer
-    assert answer["code"] == code, answer
-    assert set(answer) == {"failed", "error", "code"}, answer
-    assert type(answer["error"]) is str and answer["error"], answer
-    return answer
 
 
 def wire(route: str) -> dict[str, str]:

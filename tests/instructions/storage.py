@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from ewallet.domain import views
 from ewallet.domain.validation import find_account
+from ewallet.schemas.shapes import AccountData
 from ewallet.storage.database import session_factory
 from ewallet.storage.models import ConversionRecord, InvoiceRecord, TimeRecord, TransferRecord
 from tests.support import Running
@@ -18,8 +19,8 @@ def login_state(running: Running, email: str) -> tuple[int, str]:
     with session_factory(running.app.engine).begin() as db:
         account = find_account(db, email=email)
         assert account is not None, "no such live account"
-        data = views.account_data(db, account, running.clock.now(), running.app.services.lifetimes)
-        return data["state_code"], data["state_name"]
+        data = AccountData.of(views.account_data(db, account, running.clock.now(), running.app.services.lifetimes))
+        return data.state_code, data.state_name
 
 
 def seed_records(running: Running, ewallet: dict, clock: dict) -> dict[str, int]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.instructions.expect import call, ok, refused
+from tests.answers import ok, refused
+from tests.instructions.expect import call
 from tests.money.books import tamper
 from tests.support import PASSWORD, LineClient, Running, new_account
 

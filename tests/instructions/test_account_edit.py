@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.instructions.expect import ACCOUNT_DATA, call, ok, refused, shaped
+from tests.answers import ok, refused
+from tests.instructions.expect import ACCOUNT_DATA, call, shaped
 from tests.support import PASSWORD, LineClient, Running, new_account, running_server
 
 EDIT_FLAGS = {"name", "pass", "alias", "email", "phone"}

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.answers import ok, refused
 from tests.instructions.expect import (
     ACCOUNT_DATA,
     CLOCK_DATA,
@@ -15,8 +16,6 @@ from tests.instructions.expect import (
     call,
     ids,
     is_timestamp,
-    ok,
-    refused,
     shaped,
     sheet_shape,
 )

@@ -7,17 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.instructions.expect import (
-    ACCOUNT_DATA,
-    CONTACT_RECORD_DATA,
-    LIST_DATA,
-    call,
-    ids,
-    ok,
-    refused,
-    refuses_bad_ids,
-    shaped,
-)
+from tests.answers import ok, refused
+from tests.instructions.expect import ACCOUNT_DATA, CONTACT_RECORD_DATA, LIST_DATA, call, ids, refuses_bad_ids, shaped
 from tests.support import LineClient, Running
 
 NEW_LIST = "new=contact, contact=list"
@@ -173,24 +164,6 @@ class TestUnlinkContactList:
         assert str(data["id"]) not in (await account(client))["contact_list_archive"]
         refused(await call(client, UNLINK_LIST, list_id=data["id"]), "not_found")
         refused(await call(client, VIEW_RECORD, record_id=record), "not_found")
-
-    async def test_refuses_the_last_list_of_the_account(self, any_server: Running) -> None:
-        client = await any_server.user()
-        before = await account(client)
-        refused(await call(client, UNLINK_LIST, list_id=before["contact_list"]), "last_resource")
-        assert await account(client) == before
-
-    async def test_unlinking_the_active_one_activates_the_remaining_one_with_the_highest_id(
-        self, any_server: Running
-    ) -> None:
-        client = await any_server.user()
-        first = (await account(client))["contact_list"]
-        second, third = await new_list(client), await new_list(client)
-        ok(await call(client, UNLINK_LIST, list_id=first), "contact_list")
-        data = await account(client)
-        assert data["contact_list"] == third["id"]
-        assert ids(data["contact_list_archive"]) == [second["id"], third["id"]]
-        assert (await active_list(client))["id"] == third["id"]
 
     async def test_moves_the_accounts_write_date(self, any_server: Running) -> None:
         client = await any_server.user()

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.instructions.expect import call, ok, refused
+from tests.answers import ok, refused
+from tests.instructions.expect import call
 from tests.support import PASSWORD, LineClient, Running
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from ewallet.handlers import build_route_table
 from ewallet.routes import Access, Route
-from tests.instructions.expect import KINDS, call, ids, ok, refused
+from tests.answers import ok, refused
+from tests.instructions.expect import KINDS, call, ids
 from tests.instructions.storage import seed_records
 from tests.support import LineClient, Running
 

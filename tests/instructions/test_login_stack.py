@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.instructions.expect import ACCOUNT_DATA, SESSION_DATA, call, ok, refused, shaped
+from tests.answers import ok, refused
+from tests.instructions.expect import ACCOUNT_DATA, SESSION_DATA, call, shaped
 from tests.instructions.storage import login_state
 from tests.support import PASSWORD, LineClient, Running, new_account
 

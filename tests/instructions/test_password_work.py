@@ -19,7 +19,8 @@ from ewallet.domain.passwords import PasswordHasher
 from ewallet.domain.validation import name_key
 from ewallet.storage.database import session_factory
 from ewallet.storage.models import Account
-from tests.instructions.expect import call, ok, refused
+from tests.answers import ok, refused
+from tests.instructions.expect import call
 from tests.support import PASSWORD, LineClient, Running, new_account, running_server
 
 #: argon2-cffi's own defaults (time cost 3, 64 MiB, 4 lanes): what production runs with.

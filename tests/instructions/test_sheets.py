@@ -10,18 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.instructions.expect import (
-    KINDS,
-    PARENT_OF,
-    RECORD_DATA,
-    call,
-    ids,
-    ok,
-    refused,
-    refuses_bad_ids,
-    shaped,
-    sheet_shape,
-)
+from tests.answers import ok, refused
+from tests.instructions.expect import KINDS, PARENT_OF, RECORD_DATA, call, refuses_bad_ids, shaped, sheet_shape
 from tests.instructions.storage import seed_records
 from tests.support import LineClient, Running
 
@@ -202,26 +192,6 @@ class TestUnlinkSheet:
         assert answer[f"{kind}_sheet"] == data["id"]
         assert str(data["id"]) not in (await parent(client, kind))[f"{kind}_sheet_archive"]
         refused(await call(client, routes(kind)["unlink"], list_id=data["id"]), "not_found")
-
-    async def test_refuses_the_last_sheet_of_its_parent(self, any_server: Running, kind: str) -> None:
-        client = await any_server.user()
-        key = PARENT_OF[kind]
-        ok(await call(client, PARENT_NEW[key]), key, f"{key}_data")  # another parent's sheet does not count
-        before = await parent(client, kind)
-        refused(await call(client, routes(kind)["unlink"], list_id=before[f"{kind}_sheet"]), "last_resource")
-        assert await parent(client, kind) == before
-
-    async def test_unlinking_the_active_one_activates_the_remaining_one_with_the_highest_id(
-        self, any_server: Running, kind: str
-    ) -> None:
-        client = await any_server.user()
-        first = (await view(client, kind))["id"]
-        second, third = await new(client, kind), await new(client, kind)
-        ok(await call(client, routes(kind)["unlink"], list_id=first), f"{kind}_sheet")
-        owner = await parent(client, kind)
-        assert owner[f"{kind}_sheet"] == third["id"]
-        assert ids(owner[f"{kind}_sheet_archive"]) == [second["id"], third["id"]]
-        assert (await view(client, kind))["id"] == third["id"]
 
     async def test_moves_the_parents_write_date(self, any_server: Running, kind: str) -> None:
         client = await any_server.user()

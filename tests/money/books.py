@@ -3,14 +3,10 @@ hidden rows included), balances, and the audit, both in-process and as `ewallet 
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import Engine, func, select, text
 
@@ -35,7 +31,6 @@ TABLES = {
     "time": TimeRecord,
     "idempotency": IdempotencyKey,
 }
-_SCRIPT = Path(sys.executable).with_name("ewallet")
 
 
 @dataclass(frozen=True)
@@ -68,20 +63,6 @@ def assert_clean(running: Running) -> AuditReport:
     report = audit_of(running.app.engine)
     assert report.clean, report.lines()
     return report
-
-
-def audit_cli(database_url: str) -> subprocess.CompletedProcess[str]:
-    """`ewallet audit --database URL` as a separate process (no EWALLET_* variables leak in)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("EWALLET_")}
-    command = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "ewallet"]
-    return subprocess.run(
-        [*command, "audit", "--database", database_url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
 
 
 def tamper(engine: Engine, *statements: str, unchecked: bool = False, **params: object) -> None:

@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from ewallet.clock import ManualClock
+from tests.answers import ok
 from tests.instructions.expect import call
 from tests.money import calls
-from tests.money.calls import PAID, SUPPLIED, TO_CLOCK, TO_CREDITS, TRANSFERRED, ok
+from tests.money.calls import PAID, SUPPLIED, TO_CLOCK, TO_CREDITS, TRANSFERRED
 from tests.support import LineClient, Running, running_server
 
 DAY = 86400.0

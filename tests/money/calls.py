@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tests.answers import ok
 from tests.support import PASSWORD, LineClient, Running
 
 TIMESTAMP = re.compile(r"^\d{2}-\d{2}-\d{4} \d{2}:\d{2}:\d{2}$")
@@ -17,21 +18,6 @@ TO_CLOCK = ("conversion_record", "ewallet_credits", "credit_clock", "converted_c
 TO_CREDITS = ("conversion_record", "ewallet_credits", "credit_clock", "converted_minutes")
 #: Values a `credits` field refuses (§3: JSON integers 1...10^9 only).
 BAD_CREDITS = [0, -1, 10**9 + 1, 5.5, True, "5", None]
-
-
-def ok(answer: dict[str, Any], *keys: str) -> dict[str, Any]:
-    """A success with exactly these keys besides `failed`."""
-    assert answer.get("failed") is False, answer
-    assert set(answer) == {"failed", *keys}, f"keys differ: {sorted(answer)} != {sorted({'failed', *keys})}"
-    return answer
-
-
-def refused(answer: dict[str, Any], code: str, given: Any = None) -> dict[str, Any]:
-    """A failure with this code (`given`: the value tried, named when the check fails)."""
-    assert answer.get("failed") is True, (given, answer)
-    assert answer["code"] == code, (given, answer)
-    assert set(answer) == {"failed", "error", "code"}, (given, answer)
-    return answer
 
 
 def is_id(value: Any) -> bool:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from scripts.drills.audit import audit_cli
+from tests.answers import ok
 from tests.money import calls
-from tests.money.books import audit_cli, audit_of, tamper
-from tests.money.calls import PAID, SUPPLIED, TO_CLOCK, TO_CREDITS, TRANSFERRED, ok
+from tests.money.books import audit_of, tamper
+from tests.money.calls import PAID, SUPPLIED, TO_CLOCK, TO_CREDITS, TRANSFERRED
 from tests.support import Running
 
 

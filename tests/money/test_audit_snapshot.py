@@ -17,9 +17,10 @@ import ewallet.domain.audit as audit_package
 from ewallet import cli
 from ewallet.clock import ManualClock
 from ewallet.domain.audit import AuditReport
+from scripts.drills.audit import audit_cli
+from tests.answers import ok
 from tests.money import calls
-from tests.money.books import audit_cli
-from tests.money.calls import TRANSFERRED, ok
+from tests.money.calls import TRANSFERRED
 from tests.support import LineClient, running_server
 
 ACCOUNTS, AUDITS = 6, 4

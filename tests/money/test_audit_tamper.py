@@ -18,9 +18,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from ewallet.storage.database import create_db_engine
+from scripts.drills.audit import audit_cli
 from tests.conftest import PG_URL, RUN_ID, _pg_admin
 from tests.money import busy
-from tests.money.books import audit_cli, audit_of, tamper
+from tests.money.books import audit_of, tamper
 from tests.money.damage import TABLE, Damage
 
 

@@ -9,9 +9,11 @@ import random
 from collections import Counter
 from typing import Any
 
+from scripts.drills.audit import audit_cli
+from tests.answers import ok, refused
 from tests.money import calls
-from tests.money.books import assert_clean, audit_cli, books
-from tests.money.calls import SUPPLIED, ok, refused
+from tests.money.books import assert_clean, books
+from tests.money.calls import SUPPLIED
 from tests.support import LineClient, Running
 
 ACCOUNTS, CLIENTS, OPERATIONS, START = 10, 24, 40, 100

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from ewallet.clock import ManualClock
+from tests.answers import ok, refused
 from tests.money import calls
 from tests.money.books import assert_clean, books, changes_nothing
-from tests.money.calls import BAD_CREDITS, TO_CLOCK, TO_CREDITS, is_id, ok, refused
+from tests.money.calls import BAD_CREDITS, TO_CLOCK, TO_CREDITS, is_id
 from tests.support import Running, running_server
 
 #: §3: minutes 0.01...10^9 with at most two decimals, a JSON number (never a bool or a string).

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from ewallet.clock import ManualClock
+from tests.answers import ok, refused
 from tests.money import calls
 from tests.money.books import assert_clean, books, changes_nothing
-from tests.money.calls import PAID, SUPPLIED, TRANSFERRED, ok, refused
+from tests.money.calls import PAID, SUPPLIED, TRANSFERRED
 from tests.support import LineClient, Running, running_server
 
 Operation = Callable[..., Awaitable[dict[str, Any]]]

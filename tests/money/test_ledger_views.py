@@ -9,9 +9,11 @@ from dataclasses import dataclass
 import pytest
 
 from ewallet.clock import ManualClock
+from scripts.drills.audit import audit_cli
+from tests.answers import ok, refused
 from tests.money import calls
-from tests.money.books import assert_clean, audit_cli, books, changes_nothing
-from tests.money.calls import KINDS, PAID, SUPPLIED, TO_CLOCK, ok, refused, wire_time
+from tests.money.books import assert_clean, books, changes_nothing
+from tests.money.calls import KINDS, PAID, SUPPLIED, TO_CLOCK, wire_time
 from tests.support import LineClient, Running, running_server
 
 

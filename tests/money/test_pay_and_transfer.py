@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from tests.answers import ok, refused
 from tests.money import calls
 from tests.money.books import assert_clean, books, changes_nothing, tamper
-from tests.money.calls import BAD_CREDITS, PAID, TRANSFERRED, is_id, ok, refused
+from tests.money.calls import BAD_CREDITS, PAID, TRANSFERRED, is_id
 from tests.support import LineClient, Running
 
 

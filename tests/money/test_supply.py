@@ -10,9 +10,10 @@ from sqlalchemy import select
 from ewallet.clock import ManualClock
 from ewallet.storage.database import session_factory
 from ewallet.storage.models import TransferRecord
+from tests.answers import ok, refused
 from tests.money import calls
 from tests.money.books import assert_clean, books, changes_nothing
-from tests.money.calls import BAD_CREDITS, SUPPLIED, is_id, ok, refused
+from tests.money.calls import BAD_CREDITS, SUPPLIED, is_id
 from tests.support import Running, running_server
 
 SYSTEM = "ewallet-system"

@@ -13,9 +13,10 @@ from sqlalchemy import insert
 
 from ewallet.clock import ManualClock
 from ewallet.storage.models import CreditClock
+from tests.answers import ok, refused
 from tests.money import calls
 from tests.money.books import assert_clean, books, changes_nothing
-from tests.money.calls import SUPPLIED, TO_CLOCK, is_id, ok, refused, wire_time
+from tests.money.calls import SUPPLIED, TO_CLOCK, is_id, wire_time
 from tests.support import LineClient, Running, running_server
 
 STARTED = ("clock", "start_timestamp")

@@ -18,8 +18,8 @@ NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def factory(database_url: str) -> Iterator[object]:
-    engine = create_db_engine(database_url, pool_size=2)
+def factory(backend_url: str) -> Iterator[object]:
+    engine = create_db_engine(backend_url, pool_size=2)
     try:
         yield session_factory(engine)
     finally:

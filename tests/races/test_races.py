@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import os
 
-from tests.races.harness import Harness
-from tests.races.ops import pairs
-from tests.reliability.processes import serving
+from scripts.drills.processes import serving
+from scripts.drills.races.harness import Harness
+from scripts.drills.races.ops import pairs
 
 #: One round per pair keeps CI short; the script runs as many as asked.
 ROUNDS = int(os.environ.get("EWALLET_RACE_ROUNDS", "1"))

@@ -4,7 +4,7 @@ is checked after every restart. Three kills on each backend."""
 
 from __future__ import annotations
 
-from tests.reliability.crash import crash_drill
+from scripts.drills.crash import crash_drill
 
 
 class TestSigkill:

@@ -26,12 +26,12 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from ewallet.pipeline.attempt import OUTCOME_UNKNOWN
+from scripts.drills.ledger import read_ledger
+from scripts.drills.outcomes import assert_exact, settle
+from scripts.drills.processes import serving
+from scripts.drills.wallets import Sent, keep_moving, open_wallet
 from tests.conftest import PG_URL
 from tests.money.books import books
-from tests.reliability.ledger import read_ledger
-from tests.reliability.outcomes import assert_exact, settle
-from tests.reliability.processes import serving
-from tests.reliability.wallets import Sent, keep_moving, open_wallet
 from tests.support import Running, running_server
 
 postgres_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -8,8 +8,8 @@ import asyncio
 import resource
 import time
 
+from scripts.drills.processes import lowest_free_descriptor, serving
 from tests.probes import CLIENT_ID
-from tests.reliability.processes import lowest_free_descriptor, serving
 from tests.support import LineClient
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import os
 
-from tests.reliability.fuzzer import run_fuzz
-from tests.reliability.processes import serving
+from scripts.drills.fuzzer import run_fuzz
+from scripts.drills.processes import serving
 
 MAX_FRAME = 8192  # small, so that oversized lines are cheap to send
 CASES = int(os.environ.get("EWALLET_FUZZ_CASES", "300"))

@@ -10,10 +10,10 @@ import random
 from collections import Counter
 
 from ewallet.domain.ledger import PAYMENT, TRANSFER_TYPE
-from tests.money.books import audit_cli
-from tests.reliability.ledger import read_ledger
-from tests.reliability.processes import serving
-from tests.reliability.wallets import Sent, expected_balances, keep_moving, open_wallet
+from scripts.drills.audit import audit_cli
+from scripts.drills.ledger import read_ledger
+from scripts.drills.processes import serving
+from scripts.drills.wallets import Sent, expected_balances, keep_moving, open_wallet
 
 START, WALLETS, MOVES = 500, 6, 40
 

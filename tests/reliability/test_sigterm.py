@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from tests.reliability.ledger import read_ledger
-from tests.reliability.processes import ServerProcess
-from tests.reliability.wallets import Wallet, open_wallet
+from scripts.drills.ledger import read_ledger
+from scripts.drills.processes import ServerProcess
+from scripts.drills.wallets import Wallet, open_wallet
 
 CLIENTS = 8
 #: Supplies a client sends ahead of its answers: more than the server commits before the signal.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from ewallet.transport.limits import raise_fd_limit
-from tests.reliability.abuse import (
+from scripts.drills.abuse import (
     flood_cap,
     guess_passwords,
     idle,
@@ -18,7 +18,7 @@ from tests.reliability.abuse import (
     summary,
     trickle,
 )
-from tests.reliability.processes import rss_mb, serving
+from scripts.drills.processes import rss_mb, serving
 from tests.support import PASSWORD, LineClient, Running, running_server
 
 MIB = 1 << 20

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from ewallet.handlers import build_route_table
 from ewallet.routes import Access, Route
-from tests.support import PASSWORD, SYSTEM_KEY
+from scripts.drills.line_client import PASSWORD, SYSTEM_KEY
 
 EDGE_INTS = [0, -1, 1, 2, 10**9, 10**9 + 1, 2**31, 2**53 - 1, 2**53, 2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64]
 EDGE_INTS += [10**30, -(10**30), 10**4000]

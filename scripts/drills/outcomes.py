@@ -8,9 +8,9 @@ from collections import Counter
 
 from ewallet.domain.ledger import PAYMENT, TRANSFER_TYPE
 from ewallet.pipeline.attempt import OUTCOME_UNKNOWN
-from tests.money.books import audit_cli
-from tests.reliability.ledger import Ledger, read_ledger
-from tests.reliability.wallets import Sent, Wallet, expected_balances
+from scripts.drills.audit import audit_cli
+from scripts.drills.ledger import Ledger, read_ledger
+from scripts.drills.wallets import Sent, Wallet, expected_balances
 
 
 async def settle(sent: list[Sent], wallets: list[Wallet], before: Ledger) -> Counter[str]:

@@ -18,12 +18,15 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.support import SYSTEM_KEY, TRANSACTIONS
+from scripts.drills.line_client import SYSTEM_KEY
 
 EWALLET = Path(sys.executable).with_name("ewallet")
 LISTENING = re.compile(r"listening on (\S+):(\d+)")
 #: Flags every drill server gets: cheap hashing (the drills log in a lot), the test system key,
 #: no anonymous rate limit (one address opens every session), sweeps off (nothing runs by itself).
+#: The transaction policy of the servers the drills start (`ewallet serve --transactions`); the
+#: test suite's `database_url` fixture sets it for the policy it is running under.
+TRANSACTIONS = {"policy": "auto"}
 DRILL_FLAGS = {
     "--system-key": SYSTEM_KEY,
     "--argon2-time-cost": "1",

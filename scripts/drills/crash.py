@@ -25,10 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ewallet.domain.ledger import PAYMENT, TRANSFER_TYPE
-from tests.money.books import audit_cli
-from tests.reliability.ledger import read_ledger
-from tests.reliability.processes import ServerProcess
-from tests.reliability.wallets import Sent, Wallet, expected_balances, keep_moving, open_wallet
+from scripts.drills.audit import audit_cli
+from scripts.drills.ledger import read_ledger
+from scripts.drills.processes import ServerProcess
+from scripts.drills.wallets import Sent, Wallet, expected_balances, keep_moving, open_wallet
 
 
 @dataclass

@@ -33,8 +33,8 @@ from ewallet.handlers import build_route_table
 from ewallet.protocol import wire
 from ewallet.protocol.envelope import request_id_of
 from ewallet.protocol.errors import InvalidJson
-from tests.reliability.fuzz_cases import Ids, payloads
-from tests.support import PASSWORD
+from scripts.drills.fuzz_cases import Ids, payloads
+from scripts.drills.line_client import PASSWORD
 
 CODES = {
     "invalid_json",

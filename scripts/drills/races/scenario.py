@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.races.ops import CREDITS, MINUTES, PAUSED, RUNNING
-from tests.support import PASSWORD, SYSTEM_KEY, LineClient
+from scripts.drills.line_client import PASSWORD, SYSTEM_KEY, LineClient
+from scripts.drills.races.ops import CREDITS, MINUTES, PAUSED, RUNNING
 
 _numbers = itertools.count(1)
 

@@ -24,10 +24,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from ewallet.pipeline.attempt import OUTCOME_UNKNOWN
-from tests.reliability.ledger import read_ledger
-from tests.reliability.outcomes import assert_exact, settle
-from tests.reliability.processes import PG_ADMIN_URL, fresh_database, serving
-from tests.reliability.wallets import Sent, keep_moving, open_wallet
+from scripts.drills.ledger import read_ledger
+from scripts.drills.outcomes import assert_exact, settle
+from scripts.drills.processes import PG_ADMIN_URL, fresh_database, serving
+from scripts.drills.wallets import Sent, keep_moving, open_wallet
 
 
 def other_clients() -> int:

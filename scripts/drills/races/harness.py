@@ -15,9 +15,9 @@ from sqlalchemy import Engine
 
 from ewallet.domain.audit import audit
 from ewallet.storage.database import create_db_engine, snapshot_factory
-from tests.races.ops import PAUSED, RUNNING, Op, pairs
-from tests.races.scenario import World, line_of
-from tests.support import LineClient
+from scripts.drills.line_client import LineClient
+from scripts.drills.races.ops import PAUSED, RUNNING, Op, pairs
+from scripts.drills.races.scenario import World, line_of
 
 #: Seconds the second instruction trails the first, by round: both orders, a few distances.
 OFFSETS = (0.0, 0.0, 0.0005, 0.001, 0.002, 0.004)

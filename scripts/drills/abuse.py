@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.support import PASSWORD, LineClient
+from scripts.drills.line_client import PASSWORD, LineClient
 
 REQUEST = b'{"controller": "client", "ctype": "action", "action": "request", "request": "client_id"}\n'
 Streams = tuple[asyncio.StreamReader, asyncio.StreamWriter]

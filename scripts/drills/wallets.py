@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from tests.support import PASSWORD, LineClient
+from scripts.drills.line_client import PASSWORD, LineClient
 
 #: Connection trouble a drill expects while a server dies under its clients.
 LOST = (ConnectionError, OSError, asyncio.IncompleteReadError, TimeoutError)

@@ -1,0 +1,1 @@
+"""Operator drills and tools; the drills are also driven by the tests."""
