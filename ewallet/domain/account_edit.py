@@ -1,4 +1,4 @@
-"""Edit account (§7, §11): each given field is validated and applied on its own. Password and
+"""Edit account: each given field is validated and applied on its own. Password and
 email changes need the current password; a new password differs from the current one and the two
 before it. A field that fails its check is reported as not applied, never half-applied, and when
 nothing at all applies the answer says why for each field. A wrong current password counts as a
@@ -31,7 +31,7 @@ from ewallet.storage.models import Account, PasswordHistory
 
 #: The fields an edit can change, in the order they are tried.
 FIELDS = ("name", "phone", "alias", "email", "password")
-#: The parameter each refusable field is given as, in §7's parameter order: the order in which
+#: The parameter each refusable field is given as, in the protocol's parameter order: the order in which
 #: the refusal of a wholly unapplied edit names them.
 NAMED = {"name": "user_name", "password": "user_pass", "email": "user_email"}
 

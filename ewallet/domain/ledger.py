@@ -47,7 +47,9 @@ _TOUCH_INVOICE_SHEET = _touch(INVOICE.sheet.__table__)
 
 
 @dataclass(frozen=True)
-class Invoice:
+class InvoiceTerms:
+    """What the buyer agreed to pay for the credits; written into the invoice record."""
+
     currency: str
     cost: Decimal
     notes: str | None
@@ -128,18 +130,18 @@ def _row(
     return record_id
 
 
-def _invoice(
-    db: Db, wallet: _Wallet, movement_id: int, credits: int, seller: str, invoice: Invoice, now: datetime
+def _record_invoice(
+    db: Db, wallet: _Wallet, movement_id: int, credits: int, seller: str, terms: InvoiceTerms, now: datetime
 ) -> int:
     values = {
         "sheet_id": wallet.invoice_sheet,
         "transfer_record_id": movement_id,
         "reference": INVOICE.record_reference,
         "credits": credits,
-        "currency": invoice.currency,
-        "cost": invoice.cost,
+        "currency": terms.currency,
+        "cost": terms.cost,
         "seller": seller,
-        "notes": invoice.notes,
+        "notes": terms.notes,
         "create_date": now,
         "write_date": now,
         "hidden": False,
@@ -150,7 +152,7 @@ def _invoice(
     return invoice_id
 
 
-def supply(db: Db, buyer_id: int, credits: int, invoice: Invoice, system_name: str, now: datetime) -> Movement:
+def supply(db: Db, buyer_id: int, credits: int, terms: InvoiceTerms, system_name: str, now: datetime) -> Movement:
     """System -> buyer's active ewallet, with an invoice whose seller is the system."""
     buyer = _sender(share_accounts(db, buyer_id), buyer_id)
     wallet = _wallet(db, buyer)
@@ -158,7 +160,7 @@ def supply(db: Db, buyer_id: int, credits: int, invoice: Invoice, system_name: s
     system, receiver = (system_name, None), (buyer.email, buyer.id)
     source = _row(db, None, SUPPLY, system, receiver, credits, now)  # the system row takes its id first
     incoming = _row(db, wallet, INCOMING, system, receiver, credits, now)
-    invoice_id = _invoice(db, wallet, source, credits, system_name, invoice, now)
+    invoice_id = _record_invoice(db, wallet, source, credits, system_name, terms, now)
     return Movement(record_id=incoming, balance=balance, invoice_id=invoice_id)
 
 
@@ -188,7 +190,7 @@ def move(
     now: datetime,
     *,
     kind: str,
-    invoice: Invoice | None = None,
+    terms: InvoiceTerms | None = None,
 ) -> Moved:
     """Payer -> partner (payment or transfer). Both accounts are held and both balance
     rows updated in ascending id order, so two opposite movements lock in the same order and
@@ -206,6 +208,6 @@ def move(
     record_id = _row(db, source_wallet, kind, source, target, credits, now)
     _row(db, target_wallet, INCOMING, source, target, credits, now)
     invoice_id = None
-    if invoice is not None:
-        invoice_id = _invoice(db, source_wallet, record_id, credits, partner.name, invoice, now)
+    if terms is not None:
+        invoice_id = _record_invoice(db, source_wallet, record_id, credits, partner.name, terms, now)
     return Moved(record_id, balance, invoice_id, partner_email=partner.email, partner_name=partner.name)

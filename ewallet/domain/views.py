@@ -23,6 +23,8 @@ from ewallet.storage.models import (
     CreditClock,
     CreditEwallet,
     InvoiceRecord,
+    LoginRecord,
+    LogoutRecord,
     TimeRecord,
     TransferRecord,
 )
@@ -288,3 +290,22 @@ def contact_record_data(record: ContactRecord) -> ContactRecordInfo:
         phone=record.phone,
         notes=record.notes,
     )
+
+
+def login_stamps(db: Db, account_id: int, limit: int) -> dict[int, datetime]:
+    """The account's latest `limit` logins, oldest first: record id -> when."""
+    return _access_records(db, LoginRecord, account_id, limit)
+
+
+def logout_stamps(db: Db, account_id: int, limit: int) -> dict[int, datetime]:
+    """The account's latest `limit` logouts, oldest first: record id -> when."""
+    return _access_records(db, LogoutRecord, account_id, limit)
+
+
+def _access_records(
+    db: Db, model: type[LoginRecord] | type[LogoutRecord], account_id: int, limit: int
+) -> dict[int, datetime]:
+    rows = db.execute(
+        select(model.id, model.create_date).where(model.account_id == account_id).order_by(model.id.desc()).limit(limit)
+    ).all()
+    return {row[0]: row[1] for row in reversed(rows)}

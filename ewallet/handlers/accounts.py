@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from ewallet.domain import account_cleaner, account_edit, accounts, views
 from ewallet.domain.account_edit import AccountChanges
 from ewallet.domain.password_work import EditCheck, EditVerdict, HashedPassword, LoginCheck, LoginVerdict, NewHash
@@ -26,12 +24,9 @@ from ewallet.schemas.accounts import (
     NewAccountParams,
     SwitchAccountParams,
 )
-from ewallet.schemas.base import NoParams, Reply
-from ewallet.storage.models import Account, LoginRecord, LogoutRecord
-
-
-class AccountsCleaned(Reply):
-    accounts_cleaned: int
+from ewallet.schemas.base import NoParams
+from ewallet.schemas.system import AccountsCleaned
+from ewallet.storage.models import Account
 
 
 def account_info(ctx: Context, account: Account) -> views.AccountInfo:
@@ -128,21 +123,15 @@ def unlink(_: NoParams, ctx: Context) -> AccountUnlinked:
 
 
 def login_records(_: NoParams, ctx: Context) -> LoginRecords:
-    return LoginRecords(account=ctx.user.email, login_records=_stamps(ctx, LoginRecord))
+    return LoginRecords(
+        account=ctx.user.email, login_records=views.login_stamps(ctx.db, ctx.user.id, ctx.settings.max_listed_records)
+    )
 
 
 def logout_records(_: NoParams, ctx: Context) -> LogoutRecords:
-    return LogoutRecords(account=ctx.user.email, logout_records=_stamps(ctx, LogoutRecord))
-
-
-def _stamps(ctx: Context, model: type[LoginRecord] | type[LogoutRecord]) -> dict:
-    rows = ctx.db.execute(
-        select(model.id, model.create_date)
-        .where(model.account_id == ctx.user.id)
-        .order_by(model.id.desc())
-        .limit(ctx.settings.max_listed_records)
-    ).all()
-    return {row[0]: row[1] for row in reversed(rows)}
+    return LogoutRecords(
+        account=ctx.user.email, logout_records=views.logout_stamps(ctx.db, ctx.user.id, ctx.settings.max_listed_records)
+    )
 
 
 def cleanup_accounts(_: NoParams, ctx: Context) -> AccountsCleaned:

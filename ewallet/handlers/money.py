@@ -41,8 +41,8 @@ def _target_account(params: SystemSupplyParams, ctx: Context) -> Account:
     return account
 
 
-def _invoice(params: SupplyParams | SystemSupplyParams | PayParams) -> ledger.Invoice:
-    return ledger.Invoice(currency=params.currency, cost=params.cost, notes=params.notes)
+def _invoice_terms(params: SupplyParams | SystemSupplyParams | PayParams) -> ledger.InvoiceTerms:
+    return ledger.InvoiceTerms(currency=params.currency, cost=params.cost, notes=params.notes)
 
 
 def _check_supply(credits: int, ctx: Context) -> None:
@@ -64,21 +64,23 @@ def supply(params: SupplyParams, ctx: Context) -> Supplied:
     if not ctx.settings.user_supply:
         raise Forbidden("credits are supplied by the operator on this server")
     _check_supply(params.credits, ctx)
-    movement = ledger.supply(ctx.db, ctx.user.id, params.credits, _invoice(params), ctx.settings.system_name, ctx.now)
+    terms = _invoice_terms(params)
+    movement = ledger.supply(ctx.db, ctx.user.id, params.credits, terms, ctx.settings.system_name, ctx.now)
     return _supplied(movement, params.credits)
 
 
 def system_supply(params: SystemSupplyParams, ctx: Context) -> Supplied:
     _check_supply(params.credits, ctx)
     account = _target_account(params, ctx)
-    movement = ledger.supply(ctx.db, account.id, params.credits, _invoice(params), ctx.settings.system_name, ctx.now)
+    terms = _invoice_terms(params)
+    movement = ledger.supply(ctx.db, account.id, params.credits, terms, ctx.settings.system_name, ctx.now)
     return _supplied(movement, params.credits)
 
 
 def pay(params: PayParams, ctx: Context) -> Paid:
     partner = ledger.find_partner(ctx.db, ctx.user.email, params.pay, ctx.settings.system_name)
     movement = ledger.move(
-        ctx.db, ctx.user.id, partner, params.credits, ctx.now, kind=ledger.PAYMENT, invoice=_invoice(params)
+        ctx.db, ctx.user.id, partner, params.credits, ctx.now, kind=ledger.PAYMENT, terms=_invoice_terms(params)
     )
     assert movement.invoice_id is not None
     return Paid(

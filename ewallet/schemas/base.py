@@ -45,12 +45,12 @@ class Reply(BaseModel):
 
 
 def validate_params(model: type[Params], data: dict[str, Any], zone: tzinfo | None = None) -> Params:
-    """The model's instance, or the protocol error for the first problem (§2 step 8)."""
+    """The model's instance, or the protocol error for the first problem."""
     try:
         params = model.model_validate(data, context={"zone": zone or UTC})
     except ValidationError as exc:
         raise params_error(model, exc) from None
-    # §3: a string field takes only strings. JSON null is not "absent": it is a wrong type.
+    # A string field takes only strings. JSON null is not "absent": it is a wrong type.
     for key, value in data.items():
         if value is None:
             raise InvalidValue(f"{_printable(key)} must not be null (leave the key out instead)")

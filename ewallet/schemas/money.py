@@ -47,7 +47,7 @@ def _cost(value: object) -> Decimal:
 
 
 def _currency(value: str) -> str:
-    value = value.strip()  # §3: strings are trimmed
+    value = value.strip()  # strings are trimmed
     if len(value) != 3 or not value.isascii() or not value.isalpha() or not value.isupper():
         raise ValueError("must be a three-letter ISO 4217 code in capitals")
     return value

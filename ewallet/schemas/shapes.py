@@ -1,4 +1,4 @@
-"""Data shapes of §10 that several replies share, built by named constructors from the domain's
+"""Data shapes that several replies share, built by named constructors from the domain's
 read models: the constructors are where the protocol's names and units are spelled."""
 
 from __future__ import annotations

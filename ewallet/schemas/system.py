@@ -1,4 +1,4 @@
-"""Parameters and replies of the system instructions (§8)."""
+"""Parameters and replies of the system instructions."""
 
 from __future__ import annotations
 
@@ -57,3 +57,7 @@ class WorkersCleaned(Reply):
     workers_cleaned: int
     worker_reserved: int | None
     worker_pool: list[int]
+
+
+class AccountsCleaned(Reply):
+    accounts_cleaned: int

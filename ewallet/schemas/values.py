@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 WIRE_FORMAT = "%d-%m-%Y %H:%M:%S"
-#: strptime alone also takes one-digit fields ("1-1-2030 0:0:0"); §3 wants the format exactly.
+#: strptime alone also takes one-digit fields ("1-1-2030 0:0:0"); the protocol wants the format exactly.
 _WIRE_SHAPE = re.compile(r"\d{2}-\d{2}-\d{4} \d{2}:\d{2}:\d{2}", re.ASCII)
 MAX_ID = 2**63 - 1
 
@@ -87,7 +87,7 @@ def _trimmed(limit: int) -> Any:
     return check
 
 
-#: Trimmed, non-empty strings with the length limits of §3 (refused when too long, never cut).
+#: Trimmed, non-empty strings with their length limits (refused when too long, never cut).
 Text255 = Annotated[StrictStr, AfterValidator(_trimmed(255))]
 Text32 = Annotated[StrictStr, AfterValidator(_trimmed(32))]
 Text1000 = Annotated[StrictStr, AfterValidator(_trimmed(1000))]

@@ -47,8 +47,8 @@ class TestMove:
     def test_moves_credits_from_payer_to_partner(self, db: Db, kind: str) -> None:
         payer, partner = new_account(db, "payer"), new_account(db, "partner")
         supply(db, payer, 50)
-        invoice = ledger.Invoice("RON", Decimal("2.50"), None) if kind == ledger.PAYMENT else None
-        moved = ledger.move(db, payer.id, partner.id, 30, START, kind=kind, invoice=invoice)
+        invoice = ledger.InvoiceTerms("RON", Decimal("2.50"), None) if kind == ledger.PAYMENT else None
+        moved = ledger.move(db, payer.id, partner.id, 30, START, kind=kind, terms=invoice)
         assert (moved.balance, moved.partner_email) == (20, partner.email)
         assert balances(db, payer, partner) == [20, 30]
         assert (moved.invoice_id is not None) == (kind == ledger.PAYMENT)

@@ -25,7 +25,7 @@ def new_account(db: Db, name: str, now: datetime = START) -> Account:
 
 
 def supply(db: Db, account: Account, credits: int, now: datetime = START) -> ledger.Movement:
-    return ledger.supply(db, account.id, credits, ledger.Invoice("RON", Decimal("0.00"), None), SYSTEM, now)
+    return ledger.supply(db, account.id, credits, ledger.InvoiceTerms("RON", Decimal("0.00"), None), SYSTEM, now)
 
 
 def load_clock(db: Db, account: Account, minutes: int, now: datetime = START) -> CreditClock:
