@@ -18,7 +18,7 @@ from ewallet.clock import ManualClock
 from ewallet.storage.database import create_db_engine
 from ewallet.storage.migrate import upgrade
 from ewallet.storage.models import Base
-from scripts.drills.processes import TRANSACTIONS
+from scripts.drills.processes import TRANSACTIONS, postgres_database
 from tests.support import LineClient, Running, running_server
 
 PG_URL = os.environ.get("EWALLET_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -77,16 +77,8 @@ def postgres_scratch(postgres_template: str) -> Iterator[str]:
     """One migrated database per test process, cloned once. Each test empties it instead of
     cloning a database of its own: a clone costs about half a second here, emptying a few
     milliseconds, and a PostgreSQL test would otherwise spend most of its time on it."""
-    name = f"ewallet_test_{RUN_ID}_scratch"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(f"ewallet_test_{RUN_ID}_scratch", template=postgres_template) as url:
+        yield url
 
 
 _TABLES = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)

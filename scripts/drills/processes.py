@@ -144,19 +144,26 @@ PG_ADMIN_URL = os.environ.get("EWALLET_TEST_POSTGRES", "postgresql+psycopg://pos
 
 
 @contextmanager
-def fresh_database(backend: str, folder: Path) -> Iterator[str]:
-    """An empty database for a script (the server migrates it when it starts): a SQLite file in
-    `folder`, or a PostgreSQL database created now and dropped afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite:///{folder / 'ewallet.db'}"
-        return
-    name = f"ewallet_drill_{uuid.uuid4().hex[:8]}"
+def postgres_database(name: str, template: str | None = None) -> Iterator[str]:
+    """A PostgreSQL database created now (a copy of `template`, or empty) and dropped afterwards."""
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    copy = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     try:
         yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def fresh_database(backend: str, folder: Path) -> Iterator[str]:
+    """An empty database for a script (the server migrates it when it starts): a SQLite file in
+    `folder`, or a PostgreSQL database created now and dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'ewallet.db'}"
+        return
+    with postgres_database(f"ewallet_drill_{uuid.uuid4().hex[:8]}") as url:
+        yield url
