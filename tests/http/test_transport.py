@@ -147,13 +147,16 @@ class TestTimeouts:
         assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
     async def test_a_request_completed_within_the_frame_timeout_is_answered(self, sqlite_url: str) -> None:
-        async with running_server(sqlite_url, http_port=0, frame_timeout=0.5, idle_timeout=30) as running:
+        async with running_server(sqlite_url, http_port=0, frame_timeout=1.0, idle_timeout=30) as running:
             reader, writer = await open_http(running)
-            for _ in range(3):  # each request on the keep-alive connection has its own timeout
-                await trickle(writer, request_bytes(), every=0.4 / len(request_bytes()))
+            # Each request on the keep-alive connection has its own timeout: three of them take
+            # far longer than one timeout. Half a timeout of slack per request: a loaded machine
+            # delays a few pieces, never half a second.
+            for _ in range(3):
+                await trickle_within(writer, request_bytes(), seconds=0.5)
                 status, _, _ = await read_response(reader)
                 assert status == 200
-                await asyncio.sleep(0.3)
+                await asyncio.sleep(0.6)
             await close_all(writer)
 
     async def test_a_connection_that_never_sends_a_request_is_closed_after_the_idle_timeout(
@@ -181,6 +184,16 @@ async def trickle(writer: asyncio.StreamWriter, data: bytes, every: float) -> No
             writer.write(bytes([byte]))
             await writer.drain()
             await asyncio.sleep(every)
+
+
+async def trickle_within(writer: asyncio.StreamWriter, data: bytes, seconds: float, pieces: int = 8) -> None:
+    """`data` in `pieces` spread over `seconds` of wall-clock time (each piece sent at its own
+    deadline, so late wake-ups do not add up)."""
+    start, size = time.monotonic(), -(-len(data) // pieces)
+    for n, offset in enumerate(range(0, len(data), size)):
+        await asyncio.sleep(max(0.0, start + n * seconds / pieces - time.monotonic()))
+        writer.write(data[offset : offset + size])
+        await writer.drain()
 
 
 async def wait_until(condition: Callable[[], bool], within: float = 3.0) -> None:
