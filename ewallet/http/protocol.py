@@ -18,8 +18,9 @@ from ewallet.protocol.envelope import failure
 from ewallet.protocol.errors import Capacity
 from ewallet.settings import Settings
 from ewallet.transport import wire
-from ewallet.transport.flow import QUIET_SECONDS, FrameTimer, close_when_delivered, half_close
+from ewallet.transport.closing import QUIET_SECONDS, close_when_delivered, half_close
 from ewallet.transport.limits import ConnectionCap
+from ewallet.transport.timers import FrameTimer
 
 log = logging.getLogger(__name__)
 

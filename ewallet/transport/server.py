@@ -16,9 +16,11 @@ from ewallet.protocol.envelope import failure
 from ewallet.protocol.errors import Capacity, FrameTooLarge
 from ewallet.settings import Settings
 from ewallet.transport import wire
-from ewallet.transport.flow import QUIET_SECONDS, FlowControl, FrameTimer, close_when_delivered, half_close
+from ewallet.transport.closing import QUIET_SECONDS, close_when_delivered, half_close
+from ewallet.transport.flow import FlowControl
 from ewallet.transport.framing import Line, LineFramer, TooLarge
 from ewallet.transport.limits import ConnectionCap, accept_backlog
+from ewallet.transport.timers import FrameTimer
 
 log = logging.getLogger(__name__)
 
