@@ -7,9 +7,7 @@ import asyncio
 import contextlib
 import logging
 import typing
-from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from ewallet.domain.errors import EwalletError
 from ewallet.protocol.envelope import failure
@@ -18,19 +16,17 @@ from ewallet.settings import Settings
 from ewallet.transport import wire
 from ewallet.transport.closing import QUIET_SECONDS, close_when_delivered, half_close
 from ewallet.transport.flow import FlowControl
-from ewallet.transport.framing import Line, LineFramer, TooLarge
+from ewallet.transport.framing import LineFramer, TooLarge
 from ewallet.transport.limits import ConnectionCap, accept_backlog
+from ewallet.transport.line_queue import LineQueue
 from ewallet.transport.timers import FrameTimer
 
 log = logging.getLogger(__name__)
 
 LineHandler = Callable[[bytes, str], Awaitable[bytes]]
-#: Lines queued on one connection before reading pauses (pipelining without reading answers).
-MAX_QUEUED_LINES = 256
 #: Seconds a connection the server closes (an overrun, a frame timeout) keeps draining input
 #: while its last answers are delivered.
 LINGER_SECONDS = 2.0
-_CLOSE = object()
 
 
 def error_line(error: EwalletError) -> bytes:
@@ -42,15 +38,13 @@ class Connection(asyncio.Protocol):
         self.server = server
         self.settings = server.settings
         self.framer = LineFramer(self.settings.max_frame)
-        self.queue: deque[Any] = deque()
-        self.wakeup = asyncio.Event()
+        #: Closed once no further line is taken: the connection is on its way out.
+        self.queue = LineQueue()
         self.transport: asyncio.Transport | None = None
         self.flow: FlowControl | None = None
         self.peer = "unknown"
         self.task: asyncio.Task[None] | None = None
         self.busy = False
-        #: No further line is taken: the connection is on its way out.
-        self.closing = False
         #: Half-closed by us: the last answers are being delivered while input is discarded.
         self.finishing = False
         #: The client closed its side: it sends nothing more.
@@ -84,12 +78,12 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.last_input = self.loop.time()
-        if self.closing:
+        if self.queue.closed:
             return
         self.last_activity = self.last_input
         was_partial, ended = self.framer.partial, self.framer.lines_ended
         for event in self.framer.feed(data):
-            self.queue.append(event)
+            self.queue.put(event)
             if isinstance(event, TooLarge) and event.fatal:
                 self._stop_reading_for_good()
                 break
@@ -97,22 +91,20 @@ class Connection(asyncio.Protocol):
             self.frame_timer.stop()
         elif not was_partial or self.framer.lines_ended != ended:
             self.frame_timer.start()  # each line gets the whole timeout from its own first byte
-        self.wakeup.set()
-        if len(self.queue) >= MAX_QUEUED_LINES:
+        if self.queue.full:
             self._pause_reading()
 
     def eof_received(self) -> bool:
         self.peer_eof = True
-        if not self.closing:
-            self.queue.extend(self.framer.finish())
-            self.queue.append(_CLOSE)
-            self.closing = True
+        if not self.queue.closed:
+            for event in self.framer.finish():
+                self.queue.put(event)
+            self.queue.close()  # the lines already received are still answered
             self.frame_timer.stop()
-            self.wakeup.set()
         return True  # keep our write side open until the answers are out
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.closing = True
+        self.queue.close()
         self.queue.clear()
         self.server.connections.discard(self)
         self.server.cap.give_back(self)
@@ -121,7 +113,6 @@ class Connection(asyncio.Protocol):
             self.idle_timer.cancel()
         if self.flow is not None:
             self.flow.resume_writing()
-        self.wakeup.set()
         if self.task is not None and not self.busy:
             self.task.cancel()
 
@@ -142,24 +133,15 @@ class Connection(asyncio.Protocol):
         transport, flow = self.transport, self.flow
         assert transport is not None and flow is not None
         try:
-            while True:
-                while not self.queue:
-                    # Closing with nothing left to answer (a frame timeout, a shutdown): done.
-                    if self.closing or transport.is_closing():
-                        return
-                    self.wakeup.clear()
-                    await self.wakeup.wait()
-                event = self.queue.popleft()
+            # None: closed with nothing left to answer (end of input, a frame timeout, a shutdown).
+            while (event := await self.queue.get()) is not None:
                 self._maybe_resume_reading()
-                if event is _CLOSE:
-                    break
                 if isinstance(event, TooLarge):
                     if not event.answered and not transport.is_closing():
                         transport.write(error_line(FrameTooLarge()))
                     if event.fatal:
                         return
                     continue
-                assert isinstance(event, Line)
                 self.busy = True
                 try:
                     answer = await self.server.handle_line(event.data, self.peer)
@@ -186,7 +168,7 @@ class Connection(asyncio.Protocol):
         sends, and close once the client has every answer and has gone quiet or closed its
         side, or at the deadline."""
         transport = self.transport
-        self.closing = True
+        self.queue.close()
         self.queue.clear()
         self.frame_timer.stop()
         if self.finishing or transport is None or transport.is_closing():
@@ -204,14 +186,14 @@ class Connection(asyncio.Protocol):
         return self.peer_eof or self.loop.time() - self.last_input >= QUIET_SECONDS
 
     def close(self) -> None:
-        self.closing = True
+        self.queue.close()
         self.frame_timer.stop()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
     def abort(self) -> None:
         """The grace period is over: drop the connection now."""
-        self.closing = True
+        self.queue.close()
         self.frame_timer.stop()
         if self.transport is not None:
             self.transport.abort()
@@ -219,12 +201,11 @@ class Connection(asyncio.Protocol):
     def stop_after_current(self, deadline: float) -> None:
         """Shutdown: lines received but not started are dropped unanswered; a running
         instruction is answered first (the answering loop then finishes the connection)."""
-        self.closing = True
+        self.queue.close()
         self.queue.clear()
         self._pause_reading()
         if not self.busy:
             self.finish(deadline)
-        self.wakeup.set()
 
     # -- timers and flow control -----------------------------------------------------------------
 
@@ -245,14 +226,13 @@ class Connection(asyncio.Protocol):
         """The line was not completed in time: close, after the answer of an instruction that is
         running now (the answering loop ends once it finds nothing left to answer)."""
         log.debug("closing connection from %s: line not completed in time", self.peer)
-        self.closing = True
+        self.queue.close()
         self.queue.clear()
-        self.wakeup.set()
 
     def _stop_reading_for_good(self) -> None:
         """An overrun: the lines before it are answered, then the connection finishes, so the
         client reads the error line and a clean end of stream rather than a reset."""
-        self.closing = True
+        self.queue.close()
         self._pause_reading()
 
     def _pause_reading(self) -> None:
@@ -264,9 +244,9 @@ class Connection(asyncio.Protocol):
         if (
             self.flow is not None
             and self.flow.read_paused
-            and not self.closing
+            and not self.queue.closed
             and not self.flow.write_paused
-            and len(self.queue) < MAX_QUEUED_LINES // 2
+            and self.queue.has_room
         ):
             self.flow.resume_reading()
             self.frame_timer.resume()
