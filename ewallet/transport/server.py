@@ -19,7 +19,7 @@ from ewallet.transport.flow import FlowControl
 from ewallet.transport.framing import LineFramer, TooLarge
 from ewallet.transport.limits import ConnectionCap, accept_backlog
 from ewallet.transport.line_queue import LineQueue
-from ewallet.transport.timers import FrameTimer
+from ewallet.transport.timers import FrameTimer, IdleTimer
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,8 @@ class Connection(asyncio.Protocol):
         #: The client closed its side: it sends nothing more.
         self.peer_eof = False
         self.loop = asyncio.get_running_loop()
-        self.last_activity = self.loop.time()
-        self.last_input = self.last_activity
-        self.idle_timer: asyncio.TimerHandle | None = None
+        self.last_input = self.loop.time()
+        self.idle_timer = IdleTimer(self.loop, self.settings.idle_timeout, self._idle, self._idle_expired)
         self.frame_timer = FrameTimer(self.loop, self.settings.frame_timeout, self._frame_expired)
 
     @property
@@ -74,13 +73,13 @@ class Connection(asyncio.Protocol):
         self.transport.set_write_buffer_limits(high=self.settings.max_unsent)
         self.server.connections.add(self)
         self.task = self.loop.create_task(self.serve())
-        self._arm_idle_timer()
+        self.idle_timer.start()
 
     def data_received(self, data: bytes) -> None:
         self.last_input = self.loop.time()
         if self.queue.closed:
             return
-        self.last_activity = self.last_input
+        self.idle_timer.activity()
         was_partial, ended = self.framer.partial, self.framer.lines_ended
         for event in self.framer.feed(data):
             self.queue.put(event)
@@ -109,8 +108,7 @@ class Connection(asyncio.Protocol):
         self.server.connections.discard(self)
         self.server.cap.give_back(self)
         self.frame_timer.stop()
-        if self.idle_timer is not None:
-            self.idle_timer.cancel()
+        self.idle_timer.stop()
         if self.flow is not None:
             self.flow.resume_writing()
         if self.task is not None and not self.busy:
@@ -150,7 +148,7 @@ class Connection(asyncio.Protocol):
                 if transport.is_closing():
                     return
                 transport.write(answer)
-                self.last_activity = self.loop.time()
+                self.idle_timer.activity()
                 if flow.write_paused:
                     await flow.drain()
                 if self.server.stopping:
@@ -188,6 +186,7 @@ class Connection(asyncio.Protocol):
     def close(self) -> None:
         self.queue.close()
         self.frame_timer.stop()
+        self.idle_timer.stop()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
@@ -195,6 +194,7 @@ class Connection(asyncio.Protocol):
         """The grace period is over: drop the connection now."""
         self.queue.close()
         self.frame_timer.stop()
+        self.idle_timer.stop()
         if self.transport is not None:
             self.transport.abort()
 
@@ -209,18 +209,15 @@ class Connection(asyncio.Protocol):
 
     # -- timers and flow control -----------------------------------------------------------------
 
-    def _arm_idle_timer(self) -> None:
-        self.idle_timer = self.loop.call_later(self.settings.idle_timeout, self._check_idle)
+    def _idle(self) -> bool:
+        """Nothing running, queued or half received: only the client can be holding things up."""
+        return not self.busy and not self.queue and not self.framer.partial
 
-    def _check_idle(self) -> None:
+    def _idle_expired(self) -> None:
         if self.transport is None or self.transport.is_closing():
             return
-        quiet = self.loop.time() - self.last_activity
-        if quiet >= self.settings.idle_timeout and not self.busy and not self.queue and not self.framer.partial:
-            log.debug("closing idle connection from %s", self.peer)
-            self.close()
-            return
-        self.idle_timer = self.loop.call_later(max(self.settings.idle_timeout - quiet, 0.05), self._check_idle)
+        log.debug("closing idle connection from %s", self.peer)
+        self.close()
 
     def _frame_expired(self) -> None:
         """The line was not completed in time: close, after the answer of an instruction that is

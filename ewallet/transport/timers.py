@@ -1,5 +1,5 @@
-"""The timers of a connection: the frame timer (a request must be complete within a time of its
-own first byte). The TCP server and the HTTP face both use it."""
+"""The timers of a connection: the idle timeout (TCP) and the frame timeout (TCP and HTTP). Each
+runs a callback; what expiry means (closing, and when) is the connection's business."""
 
 from __future__ import annotations
 
@@ -65,3 +65,57 @@ class FrameTimer:
         self._handle = None
         self._remaining = None
         self._on_expired()
+
+
+#: Shortest wait before the idle timer looks again at a connection that is quiet but not idle
+#: (an instruction still running, lines queued): it is about to be answered or to go idle.
+IDLE_RECHECK_SECONDS = 0.05
+
+
+class IdleTimer:
+    """The idle timeout (§1): `on_idle` runs once `timeout` seconds have passed since the last
+    `activity()` and `idle()` agrees (a connection waiting for a slow instruction, or with lines
+    still queued or half received, is not idle). Activity only records the time; the timer,
+    when it finds the connection active, sleeps for what is left of the timeout, so a busy
+    connection costs no timer churn."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        timeout: float,
+        idle: Callable[[], bool],
+        on_idle: Callable[[], None],
+    ) -> None:
+        self._loop = loop
+        self._timeout = timeout
+        self._idle = idle
+        self._on_idle = on_idle
+        self.last_activity = loop.time()
+        self._handle: asyncio.TimerHandle | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._handle is not None
+
+    def start(self) -> None:
+        self._arm(self._timeout)
+
+    def activity(self) -> None:
+        self.last_activity = self._loop.time()
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _arm(self, delay: float) -> None:
+        self.stop()
+        self._handle = self._loop.call_later(delay, self._check)
+
+    def _check(self) -> None:
+        self._handle = None
+        quiet = self._loop.time() - self.last_activity
+        if quiet >= self._timeout and self._idle():
+            self._on_idle()
+            return
+        self._arm(max(self._timeout - quiet, IDLE_RECHECK_SECONDS))
