@@ -53,3 +53,31 @@ def close_when_delivered(
         transport.close()
         return
     loop.call_later(0.02, close_when_delivered, loop, transport, deadline, quiet)
+
+
+class Linger:
+    """The server's side of a graceful close: what the client is still sending is watched (the
+    protocol reports input and end of input), so that, once begun, the close waits until the
+    client has every answer and has gone quiet or closed its side, or until the deadline."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.last_input = loop.time()
+        #: The client closed its side: it sends nothing more, so closing cannot cause a reset.
+        self.peer_eof = False
+        #: Half-closed by us: the last answers are being delivered while input is discarded.
+        self.begun = False
+
+    def input_seen(self) -> None:
+        self.last_input = self._loop.time()
+
+    def eof_seen(self) -> None:
+        self.peer_eof = True
+
+    def quiet(self) -> bool:
+        return self.peer_eof or self._loop.time() - self.last_input >= QUIET_SECONDS
+
+    def begin(self, transport: asyncio.Transport, deadline: float) -> None:
+        self.begun = True
+        if half_close(transport):
+            close_when_delivered(self._loop, transport, deadline, self.quiet)

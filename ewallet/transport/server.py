@@ -14,7 +14,7 @@ from ewallet.protocol.envelope import failure
 from ewallet.protocol.errors import Capacity, FrameTooLarge
 from ewallet.settings import Settings
 from ewallet.transport import wire
-from ewallet.transport.closing import QUIET_SECONDS, close_when_delivered, half_close
+from ewallet.transport.closing import Linger
 from ewallet.transport.flow import FlowControl
 from ewallet.transport.framing import LineFramer, TooLarge
 from ewallet.transport.limits import ConnectionCap, accept_backlog
@@ -45,12 +45,8 @@ class Connection(asyncio.Protocol):
         self.peer = "unknown"
         self.task: asyncio.Task[None] | None = None
         self.busy = False
-        #: Half-closed by us: the last answers are being delivered while input is discarded.
-        self.finishing = False
-        #: The client closed its side: it sends nothing more.
-        self.peer_eof = False
         self.loop = asyncio.get_running_loop()
-        self.last_input = self.loop.time()
+        self.linger = Linger(self.loop)
         self.idle_timer = IdleTimer(self.loop, self.settings.idle_timeout, self._idle, self._idle_expired)
         self.frame_timer = FrameTimer(self.loop, self.settings.frame_timeout, self._frame_expired)
 
@@ -76,7 +72,7 @@ class Connection(asyncio.Protocol):
         self.idle_timer.start()
 
     def data_received(self, data: bytes) -> None:
-        self.last_input = self.loop.time()
+        self.linger.input_seen()
         if self.queue.closed:
             return
         self.idle_timer.activity()
@@ -94,7 +90,7 @@ class Connection(asyncio.Protocol):
             self._pause_reading()
 
     def eof_received(self) -> bool:
-        self.peer_eof = True
+        self.linger.eof_seen()
         if not self.queue.closed:
             for event in self.framer.finish():
                 self.queue.put(event)
@@ -117,7 +113,7 @@ class Connection(asyncio.Protocol):
     def pause_writing(self) -> None:
         assert self.flow is not None
         self.flow.pause_writing()
-        if not self.finishing:  # a finishing connection must keep draining input
+        if not self.linger.begun:  # a lingering connection must keep draining input
             self._pause_reading()
 
     def resume_writing(self) -> None:
@@ -169,19 +165,14 @@ class Connection(asyncio.Protocol):
         self.queue.close()
         self.queue.clear()
         self.frame_timer.stop()
-        if self.finishing or transport is None or transport.is_closing():
+        if self.linger.begun or transport is None or transport.is_closing():
             return
-        if self.peer_eof:  # nothing more will arrive, so closing cannot reset
+        if self.linger.peer_eof:  # nothing more will arrive, so closing cannot reset
             self.close()
             return
-        self.finishing = True
         if self.flow is not None:
             self.flow.resume_reading()
-        if half_close(transport):
-            close_when_delivered(self.loop, transport, deadline, self._quiet)
-
-    def _quiet(self) -> bool:
-        return self.peer_eof or self.loop.time() - self.last_input >= QUIET_SECONDS
+        self.linger.begin(transport, deadline)
 
     def close(self) -> None:
         self.queue.close()
