@@ -17,6 +17,7 @@ class FakeTransport(asyncio.Transport):
         self.pauses = 0
         self.resumes = 0
         self.eof_written = False
+        self.write_limit: int | None = None
         self.closed = False
         self.aborted = False
         self._can_write_eof = can_write_eof
@@ -50,6 +51,9 @@ class FakeTransport(asyncio.Transport):
 
     def get_write_buffer_size(self) -> int:
         return self.unsent
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        self.write_limit = high
 
     def can_write_eof(self) -> bool:
         return self._can_write_eof
