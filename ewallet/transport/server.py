@@ -1,5 +1,6 @@
 """The TCP listener (§1): one connection protocol per client, lines answered one at a time in
-order, timeouts, the connection cap, output backpressure and graceful shutdown."""
+order, the connection cap and graceful shutdown. A connection is wired from small parts, each
+tested alone: framing, the line queue, flow control, the idle and frame timers, the linger."""
 
 from __future__ import annotations
 
@@ -34,6 +35,13 @@ def error_line(error: EwalletError) -> bytes:
 
 
 class Connection(asyncio.Protocol):
+    """One client. The transport's callbacks feed its parts: the framer cuts lines, the queue
+    holds them until answered, flow control stops reading while the queue is full or answers are
+    unsent, the idle timer and the frame timer close a connection that stalls, and the linger
+    closes without losing answers. The answering loop (`serve`) takes one line at a time, which
+    keeps a pipelining client's answers in order. `busy` (an instruction is running) is the one
+    state of its own: a running instruction is always answered, even at shutdown."""
+
     def __init__(self, server: LineServer) -> None:
         self.server = server
         self.settings = server.settings
@@ -224,6 +232,7 @@ class Connection(asyncio.Protocol):
         self._pause_reading()
 
     def _pause_reading(self) -> None:
+        # While we do not read, the client cannot complete its line: the frame clock stops too.
         if self.flow is not None:
             self.flow.pause_reading()
         self.frame_timer.pause()
