@@ -74,10 +74,10 @@ IDLE_RECHECK_SECONDS = 0.05
 
 class IdleTimer:
     """The idle timeout (§1): `on_idle` runs once `timeout` seconds have passed since the last
-    `activity()` and `idle()` agrees (a connection waiting for a slow instruction, or with lines
-    still queued or half received, is not idle). Activity only records the time; the timer,
-    when it finds the connection active, sleeps for what is left of the timeout, so a busy
-    connection costs no timer churn."""
+    `activity()` (or the timer's creation) and `idle()` agrees (a connection waiting for a slow
+    instruction, or with lines still queued or half received, is not idle). Activity only
+    records the time; the timer, when it finds the connection active, sleeps for what is left
+    of the timeout, so a busy connection costs no timer churn."""
 
     def __init__(
         self,
