@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Iterable
 
 from ewallet.transport.framing import Event
 
@@ -38,9 +39,14 @@ class LineQueue:
         return len(self._events) < self.limit // 2
 
     def put(self, event: Event) -> None:
+        self.extend((event,))
+
+    def extend(self, events: Iterable[Event]) -> None:
+        """Queue `events` in order; nothing once closed."""
         if not self.closed:
-            self._events.append(event)
-            self._arrived.set()
+            self._events.extend(events)
+            if self._events:
+                self._arrived.set()
 
     def close(self) -> None:
         """No further line is taken. Wakes `get()`, which ends once the queue is empty."""

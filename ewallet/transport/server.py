@@ -85,11 +85,11 @@ class Connection(asyncio.Protocol):
             return
         self.idle_timer.activity()
         was_partial, ended = self.framer.partial, self.framer.lines_ended
-        for event in self.framer.feed(data):
-            self.queue.put(event)
-            if isinstance(event, TooLarge) and event.fatal:
-                self._stop_reading_for_good()
-                break
+        events = self.framer.feed(data)
+        self.queue.extend(events)
+        # The framer reports an overrun last: it reads nothing after one.
+        if events and isinstance(events[-1], TooLarge) and events[-1].fatal:
+            self._stop_reading_for_good()
         if not self.framer.partial:
             self.frame_timer.stop()
         elif not was_partial or self.framer.lines_ended != ended:
@@ -100,8 +100,7 @@ class Connection(asyncio.Protocol):
     def eof_received(self) -> bool:
         self.linger.eof_seen()
         if not self.queue.closed:
-            for event in self.framer.finish():
-                self.queue.put(event)
+            self.queue.extend(self.framer.finish())
             self.queue.close()  # the lines already received are still answered
             self.frame_timer.stop()
         return True  # keep our write side open until the answers are out

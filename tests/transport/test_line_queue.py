@@ -22,6 +22,13 @@ class TestOrder:
         assert [await queue.get() for _ in range(6)] == [*(line(n) for n in range(5)), TooLarge()]
         assert len(queue) == 0
 
+    async def test_a_batch_keeps_its_order_after_what_was_queued(self) -> None:
+        queue = LineQueue()
+        queue.put(line(0))
+        queue.extend([line(1), line(2)])
+        queue.extend([])
+        assert [await queue.get() for _ in range(3)] == [line(0), line(1), line(2)]
+
     async def test_a_waiting_reader_gets_the_line_put_later(self) -> None:
         queue = LineQueue()
         reader = asyncio.create_task(queue.get())
