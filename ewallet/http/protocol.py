@@ -18,8 +18,9 @@ from ewallet.protocol import wire
 from ewallet.protocol.answers import failure
 from ewallet.protocol.errors import Capacity
 from ewallet.settings import Settings
-from ewallet.transport.flow import QUIET_SECONDS, FrameTimer, close_when_delivered, half_close
+from ewallet.transport.closing import Linger
 from ewallet.transport.limits import ConnectionCap
+from ewallet.transport.timers import FrameTimer
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,7 @@ class HttpConnection(H11Protocol):
         self.timeout_keep_alive = settings.idle_timeout  # type: ignore[assignment]
         self.frame_timer = FrameTimer(self.loop, settings.frame_timeout, self._frame_expired)
         self.refused = False
-        self.peer_eof = False
-        self.last_input = self.loop.time()
+        self.linger = Linger(self.loop)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -78,7 +78,7 @@ class HttpConnection(H11Protocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        self.last_input = self.loop.time()
+        self.linger.input_seen()
         if self.refused:
             return
         if not self.frame_timer.running and self.conn.their_state is h11.IDLE:
@@ -88,19 +88,14 @@ class HttpConnection(H11Protocol):
             self.frame_timer.stop()
 
     def eof_received(self) -> None:
-        self.peer_eof = True
+        self.linger.eof_seen()
 
     def _refuse(self) -> None:
         """Over the cap: answer at once, whatever the request, then close without a reset (the
         request may still be arriving; closing with it unread would destroy the answer)."""
         self.refused = True
         self.transport.write(capacity_response())
-        if half_close(self.transport):
-            deadline = self.loop.time() + LINGER_SECONDS
-            close_when_delivered(self.loop, self.transport, deadline, self._quiet)
-
-    def _quiet(self) -> bool:
-        return self.peer_eof or self.loop.time() - self.last_input >= QUIET_SECONDS
+        self.linger.begin(self.transport, self.loop.time() + LINGER_SECONDS)
 
     def _frame_expired(self) -> None:
         log.debug("closing HTTP connection: request not completed in time")

@@ -1,5 +1,6 @@
-"""The TCP listener (§1): one connection protocol per client, lines answered one at a time in
-order, timeouts, the connection cap, output backpressure and graceful shutdown."""
+"""The TCP listener: one connection protocol per client, lines answered one at a time in
+order, the connection cap and graceful shutdown. A connection is wired from small parts, each
+tested alone: framing, the line queue, flow control, the idle and frame timers, the linger."""
 
 from __future__ import annotations
 
@@ -7,28 +8,26 @@ import asyncio
 import contextlib
 import logging
 import typing
-from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from ewallet.domain.errors import EwalletError
 from ewallet.protocol import wire
 from ewallet.protocol.answers import failure
 from ewallet.protocol.errors import Capacity, FrameTooLarge
 from ewallet.settings import Settings
-from ewallet.transport.flow import QUIET_SECONDS, FlowControl, FrameTimer, close_when_delivered, half_close
-from ewallet.transport.framing import Line, LineFramer, TooLarge
+from ewallet.transport.closing import Linger
+from ewallet.transport.flow import FlowControl
+from ewallet.transport.framing import LineFramer, TooLarge
 from ewallet.transport.limits import ConnectionCap, accept_backlog
+from ewallet.transport.line_queue import LineQueue
+from ewallet.transport.timers import FrameTimer, IdleTimer
 
 log = logging.getLogger(__name__)
 
 LineHandler = Callable[[bytes, str], Awaitable[bytes]]
-#: Lines queued on one connection before reading pauses (pipelining without reading answers).
-MAX_QUEUED_LINES = 256
 #: Seconds a connection the server closes (an overrun, a frame timeout) keeps draining input
 #: while its last answers are delivered.
 LINGER_SECONDS = 2.0
-_CLOSE = object()
 
 
 def error_line(error: EwalletError) -> bytes:
@@ -36,27 +35,27 @@ def error_line(error: EwalletError) -> bytes:
 
 
 class Connection(asyncio.Protocol):
+    """One client. The transport's callbacks feed its parts: the framer cuts lines, the queue
+    holds them until answered, flow control stops reading while the queue is full or answers are
+    unsent, the idle timer and the frame timer close a connection that stalls, and the linger
+    closes without losing answers. The answering loop (`serve`) takes one line at a time, which
+    keeps a pipelining client's answers in order. `busy` (an instruction is running) is the one
+    state of its own: a running instruction is always answered, even at shutdown."""
+
     def __init__(self, server: LineServer) -> None:
         self.server = server
         self.settings = server.settings
         self.framer = LineFramer(self.settings.max_frame)
-        self.queue: deque[Any] = deque()
-        self.wakeup = asyncio.Event()
+        #: Closed once no further line is taken: the connection is on its way out.
+        self.queue = LineQueue()
         self.transport: asyncio.Transport | None = None
         self.flow: FlowControl | None = None
         self.peer = "unknown"
         self.task: asyncio.Task[None] | None = None
         self.busy = False
-        #: No further line is taken: the connection is on its way out.
-        self.closing = False
-        #: Half-closed by us: the last answers are being delivered while input is discarded.
-        self.finishing = False
-        #: The client closed its side: it sends nothing more.
-        self.peer_eof = False
         self.loop = asyncio.get_running_loop()
-        self.last_activity = self.loop.time()
-        self.last_input = self.last_activity
-        self.idle_timer: asyncio.TimerHandle | None = None
+        self.linger = Linger(self.loop)
+        self.idle_timer = IdleTimer(self.loop, self.settings.idle_timeout, self._idle, self._idle_expired)
         self.frame_timer = FrameTimer(self.loop, self.settings.frame_timeout, self._frame_expired)
 
     @property
@@ -66,7 +65,7 @@ class Connection(asyncio.Protocol):
     # -- transport callbacks ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports do not subclass asyncio.Transport; they provide its methods.
+        # asyncio hands every Protocol a BaseTransport; a stream connection's is always a Transport.
         self.transport = typing.cast(asyncio.Transport, transport)
         self.flow = FlowControl(self.transport)
         peer = transport.get_extra_info("peername")
@@ -78,55 +77,50 @@ class Connection(asyncio.Protocol):
         self.transport.set_write_buffer_limits(high=self.settings.max_unsent)
         self.server.connections.add(self)
         self.task = self.loop.create_task(self.serve())
-        self._arm_idle_timer()
+        self.idle_timer.start()
 
     def data_received(self, data: bytes) -> None:
-        self.last_input = self.loop.time()
-        if self.closing:
+        self.linger.input_seen()
+        if self.queue.closed:
             return
-        self.last_activity = self.last_input
+        self.idle_timer.activity()
         was_partial, ended = self.framer.partial, self.framer.lines_ended
-        for event in self.framer.feed(data):
-            self.queue.append(event)
-            if isinstance(event, TooLarge) and event.fatal:
-                self._stop_reading_for_good()
-                break
+        events = self.framer.feed(data)
+        self.queue.extend(events)
+        # The framer reports an overrun last: it reads nothing after one.
+        if events and isinstance(events[-1], TooLarge) and events[-1].fatal:
+            self._stop_reading_for_good()
         if not self.framer.partial:
             self.frame_timer.stop()
         elif not was_partial or self.framer.lines_ended != ended:
             self.frame_timer.start()  # each line gets the whole timeout from its own first byte
-        self.wakeup.set()
-        if len(self.queue) >= MAX_QUEUED_LINES:
+        if self.queue.full:
             self._pause_reading()
 
     def eof_received(self) -> bool:
-        self.peer_eof = True
-        if not self.closing:
+        self.linger.eof_seen()
+        if not self.queue.closed:
             self.queue.extend(self.framer.finish())
-            self.queue.append(_CLOSE)
-            self.closing = True
+            self.queue.close()  # the lines already received are still answered
             self.frame_timer.stop()
-            self.wakeup.set()
         return True  # keep our write side open until the answers are out
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.closing = True
+        self.queue.close()
         self.queue.clear()
         self.server.connections.discard(self)
         self.server.cap.give_back(self)
         self.frame_timer.stop()
-        if self.idle_timer is not None:
-            self.idle_timer.cancel()
+        self.idle_timer.stop()
         if self.flow is not None:
             self.flow.resume_writing()
-        self.wakeup.set()
         if self.task is not None and not self.busy:
             self.task.cancel()
 
     def pause_writing(self) -> None:
         assert self.flow is not None
         self.flow.pause_writing()
-        if not self.finishing:  # a finishing connection must keep draining input
+        if not self.linger.begun:  # a lingering connection must keep draining input
             self._pause_reading()
 
     def resume_writing(self) -> None:
@@ -140,24 +134,15 @@ class Connection(asyncio.Protocol):
         transport, flow = self.transport, self.flow
         assert transport is not None and flow is not None
         try:
-            while True:
-                while not self.queue:
-                    # Closing with nothing left to answer (a frame timeout, a shutdown): done.
-                    if self.closing or transport.is_closing():
-                        return
-                    self.wakeup.clear()
-                    await self.wakeup.wait()
-                event = self.queue.popleft()
+            # None: closed with nothing left to answer (end of input, a frame timeout, a shutdown).
+            while (event := await self.queue.get()) is not None:
                 self._maybe_resume_reading()
-                if event is _CLOSE:
-                    break
                 if isinstance(event, TooLarge):
                     if not event.answered and not transport.is_closing():
                         transport.write(error_line(FrameTooLarge()))
                     if event.fatal:
                         return
                     continue
-                assert isinstance(event, Line)
                 self.busy = True
                 try:
                     answer = await self.server.handle_line(event.data, self.peer)
@@ -166,7 +151,7 @@ class Connection(asyncio.Protocol):
                 if transport.is_closing():
                     return
                 transport.write(answer)
-                self.last_activity = self.loop.time()
+                self.idle_timer.activity()
                 if flow.write_paused:
                     await flow.drain()
                 if self.server.stopping:
@@ -184,76 +169,69 @@ class Connection(asyncio.Protocol):
         sends, and close once the client has every answer and has gone quiet or closed its
         side, or at the deadline."""
         transport = self.transport
-        self.closing = True
+        self.queue.close()
         self.queue.clear()
         self.frame_timer.stop()
-        if self.finishing or transport is None or transport.is_closing():
+        if self.linger.begun or transport is None or transport.is_closing():
             return
-        if self.peer_eof:  # nothing more will arrive, so closing cannot reset
+        if self.linger.peer_eof:  # nothing more will arrive, so closing cannot reset
             self.close()
             return
-        self.finishing = True
         if self.flow is not None:
             self.flow.resume_reading()
-        if half_close(transport):
-            close_when_delivered(self.loop, transport, deadline, self._quiet)
-
-    def _quiet(self) -> bool:
-        return self.peer_eof or self.loop.time() - self.last_input >= QUIET_SECONDS
+        self.linger.begin(transport, deadline)
 
     def close(self) -> None:
-        self.closing = True
+        self.queue.close()
         self.frame_timer.stop()
+        self.idle_timer.stop()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
     def abort(self) -> None:
         """The grace period is over: drop the connection now."""
-        self.closing = True
+        self.queue.close()
         self.frame_timer.stop()
+        self.idle_timer.stop()
         if self.transport is not None:
             self.transport.abort()
 
     def stop_after_current(self, deadline: float) -> None:
         """Shutdown: lines received but not started are dropped unanswered; a running
         instruction is answered first (the answering loop then finishes the connection)."""
-        self.closing = True
+        self.queue.close()
         self.queue.clear()
         self._pause_reading()
         if not self.busy:
             self.finish(deadline)
-        self.wakeup.set()
 
     # -- timers and flow control -----------------------------------------------------------------
 
-    def _arm_idle_timer(self) -> None:
-        self.idle_timer = self.loop.call_later(self.settings.idle_timeout, self._check_idle)
+    def _idle(self) -> bool:
+        """Nothing running, queued or half received: only the client can be holding things up."""
+        return not self.busy and not self.queue and not self.framer.partial
 
-    def _check_idle(self) -> None:
+    def _idle_expired(self) -> None:
         if self.transport is None or self.transport.is_closing():
             return
-        quiet = self.loop.time() - self.last_activity
-        if quiet >= self.settings.idle_timeout and not self.busy and not self.queue and not self.framer.partial:
-            log.debug("closing idle connection from %s", self.peer)
-            self.close()
-            return
-        self.idle_timer = self.loop.call_later(max(self.settings.idle_timeout - quiet, 0.05), self._check_idle)
+        log.debug("closing idle connection from %s", self.peer)
+        self.close()
 
     def _frame_expired(self) -> None:
         """The line was not completed in time: close, after the answer of an instruction that is
         running now (the answering loop ends once it finds nothing left to answer)."""
         log.debug("closing connection from %s: line not completed in time", self.peer)
-        self.closing = True
+        self.queue.close()
         self.queue.clear()
-        self.wakeup.set()
 
     def _stop_reading_for_good(self) -> None:
         """An overrun: the lines before it are answered, then the connection finishes, so the
         client reads the error line and a clean end of stream rather than a reset."""
-        self.closing = True
+        self.queue.close()
         self._pause_reading()
 
     def _pause_reading(self) -> None:
+        # While we do not read, the client cannot complete its line: the frame clock stops too.
         if self.flow is not None:
             self.flow.pause_reading()
         self.frame_timer.pause()
@@ -262,9 +240,9 @@ class Connection(asyncio.Protocol):
         if (
             self.flow is not None
             and self.flow.read_paused
-            and not self.closing
+            and not self.queue.closed
             and not self.flow.write_paused
-            and len(self.queue) < MAX_QUEUED_LINES // 2
+            and self.queue.has_room
         ):
             self.flow.resume_reading()
             self.frame_timer.resume()

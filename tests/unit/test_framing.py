@@ -82,3 +82,14 @@ class TestOversizedLines:
 
     def test_a_single_huge_chunk_is_fatal_at_once(self) -> None:
         assert LineFramer(10, max_overrun=100).feed(b"x" * 500) == [TooLarge(fatal=True)]
+
+    def test_the_lines_before_an_overrun_come_first_and_nothing_after_it(self) -> None:
+        """The connection relies on it: it queues a feed's events whole and stops at a fatal last."""
+        assert LineFramer(10, max_overrun=100).feed(b"one\ntwo\n" + b"x" * 500) == [
+            Line(b"one"),
+            Line(b"two"),
+            TooLarge(fatal=True),
+        ]
+        framer = LineFramer(10, max_overrun=100)
+        framer.feed(b"x" * 50)
+        assert framer.feed(b"x" * 200) == [TooLarge(fatal=True, answered=True)]

@@ -8,7 +8,7 @@ import sqlite3
 import time
 from unittest.mock import ANY
 
-from ewallet.transport import server as server_module
+from ewallet.transport.line_queue import MAX_QUEUED_LINES
 from tests.probes import CLIENT_ID, line
 from tests.support import LineClient, Running, running_server
 
@@ -257,7 +257,7 @@ class TestBackpressure:
                 paused_seen = paused_seen or connection.reading_paused
             assert paused_seen, "the server never stopped reading"
             # One socket read (at most 256 KiB) may land after the pause threshold.
-            assert most_queued <= server_module.MAX_QUEUED_LINES + (256 * KIB) // size + 1
+            assert most_queued <= MAX_QUEUED_LINES + (256 * KIB) // size + 1
             assert most_unsent <= max_unsent + 2 * KIB
 
             ids = []

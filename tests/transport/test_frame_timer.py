@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ewallet.transport.flow import FrameTimer
+from ewallet.transport.timers import FrameTimer
 
 
 class Expiries:
