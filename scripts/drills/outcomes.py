@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ewallet.domain.ledger import PAYMENT, TRANSFER_TYPE
-from ewallet.pipeline.attempt import OUTCOME_UNKNOWN
+from ewallet.pipeline.policies import OUTCOME_UNKNOWN
 from scripts.drills.audit import audit_cli
 from scripts.drills.ledger import Ledger, read_ledger
 from scripts.drills.wallets import Sent, Wallet, expected_balances

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from ewallet.pipeline.attempt import OUTCOME_UNKNOWN
+from ewallet.pipeline.policies import OUTCOME_UNKNOWN
 from scripts.drills.ledger import read_ledger
 from scripts.drills.outcomes import assert_exact, settle
 from scripts.drills.processes import PG_ADMIN_URL, fresh_database, serving

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from ewallet.pipeline.attempt import OUTCOME_UNKNOWN
+from ewallet.pipeline.policies import OUTCOME_UNKNOWN
 from scripts.drills.ledger import read_ledger
 from scripts.drills.outcomes import assert_exact, settle
 from scripts.drills.processes import serving
