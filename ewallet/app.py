@@ -10,6 +10,7 @@ import logging
 import signal
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,8 +20,6 @@ from ewallet.domain.passwords import PasswordHasher
 from ewallet.domain.session_store import Lifetimes
 from ewallet.handlers import build_route_table
 from ewallet.handlers.context import Services
-from ewallet.http.app import build_http_app
-from ewallet.http.face import HttpFace
 from ewallet.maintenance import Job, Maintenance, purge_idempotency_keys, sweep_accounts, sweep_sessions, sweep_timers
 from ewallet.pipeline.attempt import Pipeline
 from ewallet.pipeline.policies import GroupCommit, OwnTransaction, SharedRead, policy_for
@@ -33,6 +32,9 @@ from ewallet.storage.database import create_db_engine, session_factory
 from ewallet.storage.migrate import upgrade
 from ewallet.transport.limits import AcceptErrorLog
 from ewallet.transport.server import LineServer
+
+if TYPE_CHECKING:
+    from ewallet.http.face import HttpFace
 
 log = logging.getLogger("ewallet")
 
@@ -63,6 +65,11 @@ class App:
             _warn_if_exposed(host)
             log.info("listening on %s:%d", host, port)
         if self.settings.http_port is not None:
+            # FastAPI, uvicorn and the OpenAPI models cost about 9 MB and a share of the start-up:
+            # loaded only by a process that serves HTTP.
+            from ewallet.http.app import build_http_app
+            from ewallet.http.face import HttpFace
+
             asgi = build_http_app(self.settings, self.table, self.scheduler, self.engine)
             self.http = HttpFace(asgi, self.settings, self.server.cap)
             self.http_address = await self.http.start(self.settings.host, self.settings.http_port)
