@@ -11,6 +11,7 @@ from dataclasses import fields
 from typing import Any
 
 from ewallet import __version__, exits
+from ewallet.client.address import AddressError
 from ewallet.exits import Unavailable
 from ewallet.settings import ENV_PREFIX, Settings, SettingsError, convert, kind_of
 from ewallet.transport.limits import usable_connections
@@ -146,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except SettingsError as exc:
+    except (SettingsError, AddressError) as exc:
         print(f"ewallet: {exc}", file=sys.stderr)
         return exits.USAGE
     except Unavailable as exc:
