@@ -49,7 +49,10 @@ class Settings:
         default="sqlite:///./ewallet.db",
         metadata=_opt("SQLAlchemy database URL (sqlite:///file or postgresql+psycopg://...)", flag="database"),
     )
-    system_key: str | None = field(default=None, metadata=_opt("key for system instructions (>= 32 chars)"))
+    system_key: str | None = field(
+        default=None,
+        metadata=_opt("key for system instructions; at least 32 characters, a shorter one refuses the start"),
+    )
     system_name: str = field(default="ewallet-system", metadata=_opt("name of the built-in system side"))
     session_lifetime: float = field(default=86400.0, metadata=_opt("session lifetime in seconds"))
     unused_session_lifetime: float = field(
