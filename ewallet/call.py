@@ -2,23 +2,27 @@
 
 One instruction from the command line, or one per line on standard input (how to pass secrets:
 never in argv, where other users of the machine can read them). Lines are sent as given, so the
-server judges them exactly as it would judge netcat's. Exit status: 0 when every instruction
-succeeded, 1 when any failed, 2 when the server could not be reached."""
+server judges them exactly as it would judge netcat's. The server is --host/--port, else
+EWALLET_HOST/EWALLET_PORT, else 127.0.0.1:8080. Exit status: 0 when every instruction
+succeeded, 1 when any failed, 2 for a usage error (an empty instruction, a bad port), 3 when the
+server could not be reached, 141 when standard output was closed (`| head`)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterable
 
+from ewallet import exits
 from ewallet.client import Client, ConnectionFailed
+from ewallet.client.address import add_address_arguments, address_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("instruction", nargs="?", help="one instruction set as JSON (default: read lines from stdin)")
-    parser.add_argument("--host", default="127.0.0.1", help="server address [127.0.0.1]")
-    parser.add_argument("--port", type=int, default=8080, help="server port [8080]")
+    add_address_arguments(parser)
     parser.add_argument("--pretty", action="store_true", help="indent each answer")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for an answer [30]")
 
@@ -38,17 +42,26 @@ def _lines(args: argparse.Namespace) -> Iterable[bytes]:
 
 def run(args: argparse.Namespace) -> int:
     if args.instruction is not None and not args.instruction.strip():
-        print("ewallet call: the instruction is empty", file=sys.stderr)
-        return 2
-    status = 0
-    with Client(args.host, args.port, timeout=args.timeout) as client:
+        print(
+            "ewallet call: the instruction is empty: give one JSON instruction set, or none to read them from stdin",
+            file=sys.stderr,
+        )
+        return exits.USAGE
+    host, port = address_of(args)
+    status = exits.OK
+    with Client(host, port, timeout=args.timeout) as client:
         try:
             for line in _lines(args):
                 answer = client.raw_line(line)
                 print(json.dumps(answer, indent=2 if args.pretty else None, ensure_ascii=False), flush=True)
                 if answer.get("failed") is not False:
-                    status = 1
+                    status = exits.FAILED
         except ConnectionFailed as exc:
             print(f"ewallet call: {exc.message}", file=sys.stderr)
-            return 2
+            return exits.UNAVAILABLE
+        except BrokenPipeError:
+            # The reader left (`| head`): stop quietly, like any Unix tool, and keep Python from
+            # complaining again when it flushes stdout at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return exits.BROKEN_PIPE
     return status

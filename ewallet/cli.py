@@ -10,15 +10,19 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
-from ewallet import __version__
+from ewallet import __version__, exits
+from ewallet.client.address import AddressError
+from ewallet.exits import Unavailable
 from ewallet.settings import ENV_PREFIX, Settings, SettingsError, convert, kind_of
 from ewallet.transport.limits import usable_connections
 
 
-def add_settings_flags(parser: argparse.ArgumentParser, only: Sequence[str] | None = None) -> None:
-    """One --kebab-case flag per Settings field (all of them, or those named)."""
+def add_settings_flags(
+    parser: argparse.ArgumentParser, only: Sequence[str] | None = None, skip: Sequence[str] = ()
+) -> None:
+    """One --kebab-case flag per Settings field (all of them, or those named, less those skipped)."""
     for f in fields(Settings):
-        if only is not None and f.name not in only:
+        if (only is not None and f.name not in only) or f.name in skip:
             continue
         flag = "--" + f.metadata.get("flag", f.name.replace("_", "-"))
         env = ENV_PREFIX + f.name.upper()
@@ -50,34 +54,44 @@ def configure_logging(level: str) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ewallet.app import build_app
-
-    settings = settings_from(args)
-    configure_logging(settings.log_level)
-    settings = settings.replace(max_connections=usable_connections(settings.max_connections))
-    app = build_app(settings)
-    asyncio.run(app.serve_until_signalled())
-    return 0
+    return _serve(settings_from(args), tcp=True)
 
 
 def cmd_http(args: argparse.Namespace) -> int:
-    from ewallet.app import build_app
-
     settings = settings_from(args)
     if settings.http_port is None:
-        settings = settings.replace(http_port=8081)
+        settings = settings.replace(http_port=HTTP_ONLY_PORT)
+    return _serve(settings, tcp=False)
+
+
+def _serve(settings: Settings, *, tcp: bool) -> int:
+    from ewallet.app import build_app
+    from ewallet.startup import address_in_use, check_serving
+
+    # Settings are valid (settings_from), the ports free and the database reachable before the
+    # database is created or migrated: a wrong setting leaves nothing behind.
+    check_serving(settings, tcp=tcp)
     configure_logging(settings.log_level)
     settings = settings.replace(max_connections=usable_connections(settings.max_connections))
     app = build_app(settings)
-    asyncio.run(app.serve_until_signalled(tcp=False))
+    try:
+        asyncio.run(app.serve_until_signalled(tcp=tcp))
+    except OSError as exc:  # a port taken between the check and the bind
+        raise address_in_use(exc, settings) or exc from None
     return 0
+
+
+#: `ewallet http` listens here unless --port or EWALLET_HTTP_PORT says otherwise.
+HTTP_ONLY_PORT = 8081
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from ewallet.domain.audit import audit
+    from ewallet.startup import check_ewallet_schema
     from ewallet.storage.database import create_db_engine, snapshot_factory
 
     settings = settings_from(args)
+    check_ewallet_schema(settings.database_url)
     engine = create_db_engine(settings.database_url, busy_timeout=settings.busy_timeout, pool_size=1)
     try:
         # One snapshot for every query, and no lock a writer of the live server would wait for.
@@ -96,8 +110,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the server", description="Run the ewallet server.")
     add_settings_flags(serve)
     serve.set_defaults(run=cmd_serve)
-    http = commands.add_parser("http", help="serve only the HTTP API", description="Serve the HTTP API alone.")
-    add_settings_flags(http)
+    http = commands.add_parser(
+        "http",
+        help="serve only the HTTP API",
+        description="Serve the HTTP API alone (no TCP listener). --port is the HTTP port, as for uvicorn.",
+    )
+    http.add_argument(
+        "--port",
+        "--http-port",
+        dest="http_port",
+        default=None,
+        metavar="INT",
+        help=f"HTTP port (0 picks a free one) [env EWALLET_HTTP_PORT, default {HTTP_ONLY_PORT}]",
+    )
+    add_settings_flags(http, skip=("port", "http_port"))
     http.set_defaults(run=cmd_http)
     audit = commands.add_parser("audit", help="check the books", description="Check that balances match the ledger.")
     add_settings_flags(audit, only=("database_url",))
@@ -121,8 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except SettingsError as exc:
+    except (SettingsError, AddressError) as exc:
         print(f"ewallet: {exc}", file=sys.stderr)
-        return 2
+        return exits.USAGE
+    except Unavailable as exc:
+        print(f"ewallet: {exc}", file=sys.stderr)
+        return exits.UNAVAILABLE
     except KeyboardInterrupt:
         return 130

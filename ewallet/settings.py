@@ -11,6 +11,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENV_PREFIX = "EWALLET_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: The shortest system key accepted (§8); a shorter one refuses the start instead of being ignored.
+SYSTEM_KEY_MIN = 32
 
 
 class SettingsError(ValueError):
@@ -46,7 +49,10 @@ class Settings:
         default="sqlite:///./ewallet.db",
         metadata=_opt("SQLAlchemy database URL (sqlite:///file or postgresql+psycopg://...)", flag="database"),
     )
-    system_key: str | None = field(default=None, metadata=_opt("key for system instructions (>= 32 chars)"))
+    system_key: str | None = field(
+        default=None,
+        metadata=_opt("key for system instructions; at least 32 characters, a shorter one refuses the start"),
+    )
     system_name: str = field(default="ewallet-system", metadata=_opt("name of the built-in system side"))
     session_lifetime: float = field(default=86400.0, metadata=_opt("session lifetime in seconds"))
     unused_session_lifetime: float = field(
@@ -111,6 +117,22 @@ class Settings:
         for name in (*at_least_one, "password_threads"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be at least 1")
+        self._check_startup_values()
+
+    def _check_startup_values(self) -> None:
+        """Values that used to surface as a traceback once the server was half started."""
+        for name in ("port", "http_port"):
+            port = getattr(self, name)
+            if port is not None and not 0 <= port <= 65535:
+                raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be a port number from 0 to 65535")
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise SettingsError(f"{ENV_PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        if self.system_key is not None and len(self.system_key) < SYSTEM_KEY_MIN:
+            raise SettingsError(
+                f"{ENV_PREFIX}SYSTEM_KEY must be at least {SYSTEM_KEY_MIN} characters: generate one with"
+                " `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`, or leave it unset"
+            )
+        check_database_url(self.database_url)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -136,6 +158,34 @@ class Settings:
                 values[f.name] = convert(f, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+def check_database_url(url: str) -> None:
+    """A URL naming SQLite (a file) or PostgreSQL, with a driver this installation has."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    what_to_do = "use sqlite:///PATH or postgresql://USER@HOST:PORT/NAME"
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise SettingsError(f"{ENV_PREFIX}DATABASE_URL is not a database URL: {what_to_do}") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql", "postgres"):
+        raise SettingsError(f"{ENV_PREFIX}DATABASE_URL names neither SQLite nor PostgreSQL: {what_to_do}")
+    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise SettingsError(
+            f"{ENV_PREFIX}DATABASE_URL is an in-memory SQLite database, which the server's threads"
+            " cannot share: name a file, sqlite:///PATH"
+        )
+    if parsed.drivername not in ("postgresql", "postgres"):  # the bare name means psycopg 3 here
+        try:
+            dialect = parsed.get_dialect()
+            dialect.import_dbapi()
+        except (NoSuchModuleError, ImportError):
+            raise SettingsError(f"{ENV_PREFIX}DATABASE_URL names a driver not installed: {what_to_do}") from None
+        if getattr(dialect, "is_async", False):
+            raise SettingsError(f"{ENV_PREFIX}DATABASE_URL names an asyncio driver: {what_to_do}")
 
 
 def kind_of(f: dataclasses.Field[Any]) -> type:

@@ -1,13 +1,19 @@
 """`ewallet call` run as a subprocess against a real server: one instruction from argv or one
-per stdin line, answers printed as JSON lines, exit status 0 / 1 (something failed) / 2 (no
-server)."""
+per stdin line, answers printed as JSON lines, exit status 0 / 1 (something failed) / 2 (usage)
+/ 3 (no server) / 141 (stdout closed)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+from pathlib import Path
 from typing import Any
 
-from tests.client.helpers import ewallet
+import pytest
+
+from ewallet.client.address import AddressError, server_address
+from tests.client.helpers import EWALLET, closed_port, ewallet
 from tests.support import PASSWORD, Running
 
 
@@ -54,10 +60,15 @@ class TestOneInstructionInArgv:
         assert done.status == 1
         assert json.loads(done.out)["code"] == "invalid_json"
 
-    async def test_an_empty_instruction_is_a_usage_error(self, server: Running) -> None:
-        done = await ewallet("call", "--port", str(server.port), "   ")
+    @pytest.mark.parametrize("empty", ["", "   "])
+    async def test_an_empty_instruction_is_a_usage_error_not_an_unreachable_server(
+        self, server: Running, empty: str
+    ) -> None:
+        done = await ewallet("call", "--port", str(server.port), empty)
         assert (done.status, done.out) == (2, "")
-        assert "empty" in done.err
+        assert done.err.splitlines() == [
+            "ewallet call: the instruction is empty: give one JSON instruction set, or none to read them from stdin"
+        ]
 
 
 class TestLinesOnStdin:
@@ -120,13 +131,77 @@ class TestLinesOnStdin:
 
 
 class TestServerDown:
-    async def test_explains_on_stderr_prints_nothing_and_exits_2(self) -> None:
+    async def test_explains_on_stderr_prints_nothing_and_exits_3(self) -> None:
         done = await ewallet("call", "--port", "1", CLIENT_ID)
-        assert (done.status, done.out) == (2, "")
+        assert (done.status, done.out) == (3, "")
         assert done.err.startswith("ewallet call: cannot connect to 127.0.0.1:1")
-        assert "Traceback" not in done.err
+        assert len(done.err.splitlines()) == 1
 
     async def test_the_same_with_lines_on_stdin(self) -> None:
         done = await ewallet("call", "--port", "1", stdin=CLIENT_ID + "\n")
-        assert (done.status, done.out) == (2, "")
+        assert (done.status, done.out) == (3, "")
         assert "cannot connect" in done.err and "Traceback" not in done.err
+
+
+class TestServerAddress:
+    """--host/--port, else EWALLET_HOST/EWALLET_PORT (as `ewallet serve` reads them), else
+    127.0.0.1:8080."""
+
+    async def test_the_servers_variables_are_honoured(self, server: Running) -> None:
+        done = await ewallet("call", CLIENT_ID, env={"EWALLET_HOST": "127.0.0.1", "EWALLET_PORT": str(server.port)})
+        assert done.status == 0, done.err
+        assert json.loads(done.out)["failed"] is False
+
+    async def test_ewallet_host_is_where_it_connects(self, server: Running) -> None:
+        # 127.0.0.2 is loopback too, but the server listens on 127.0.0.1 only.
+        done = await ewallet("call", CLIENT_ID, env={"EWALLET_HOST": "127.0.0.2", "EWALLET_PORT": str(server.port)})
+        assert done.status == 3
+        assert done.err.startswith(f"ewallet call: cannot connect to 127.0.0.2:{server.port}")
+
+    async def test_flags_win_over_the_variables(self, server: Running) -> None:
+        env = {"EWALLET_HOST": "no-such-host.invalid", "EWALLET_PORT": str(closed_port())}
+        done = await ewallet("call", "--host", "127.0.0.1", "--port", str(server.port), CLIENT_ID, env=env)
+        assert done.status == 0, done.err
+
+    @pytest.mark.parametrize(("args", "env"), [(["--port", "http"], {}), ([], {"EWALLET_PORT": "99999"})])
+    async def test_a_bad_port_is_a_usage_error_in_one_line(self, args: list[str], env: dict[str, str]) -> None:
+        done = await ewallet("call", *args, CLIENT_ID, env=env)
+        assert (done.status, done.out) == (2, "")
+        assert len(done.err.splitlines()) == 1 and "port" in done.err
+
+    def test_resolution_order(self) -> None:
+        env = {"EWALLET_HOST": "10.0.0.5", "EWALLET_PORT": "9000"}
+        assert server_address(environ={}) == ("127.0.0.1", 8080)
+        assert server_address(environ={"EWALLET_HOST": "", "EWALLET_PORT": ""}) == ("127.0.0.1", 8080)
+        assert server_address(environ=env) == ("10.0.0.5", 9000)
+        assert server_address("db.local", None, environ=env) == ("db.local", 9000)
+        assert server_address(None, "9001", environ=env) == ("10.0.0.5", 9001)
+        with pytest.raises(AddressError, match="EWALLET_PORT"):
+            server_address(environ={"EWALLET_PORT": "0"})
+
+
+class TestClosedStdout:
+    async def test_a_reader_that_leaves_ends_it_quietly_with_status_141(self, server: Running, tmp_path: Path) -> None:
+        """`ewallet call --pretty < many | head -1`: no BrokenPipeError traceback."""
+        requests = tmp_path / "requests.jsonl"
+        requests.write_text((CLIENT_ID + "\n") * 2000)
+        read_end, write_end = os.pipe()
+        with requests.open("rb") as stdin:
+            process = await asyncio.create_subprocess_exec(
+                *EWALLET,
+                "call",
+                "--pretty",
+                "--port",
+                str(server.port),
+                stdin=stdin,
+                stdout=write_end,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        os.close(write_end)
+        first = await asyncio.to_thread(os.read, read_end, 1)
+        os.close(read_end)  # like head: one line read, then gone
+        assert first == b"{"
+        assert process.stderr is not None
+        err = await asyncio.wait_for(process.stderr.read(), 60)
+        assert await process.wait() == 141
+        assert err == b""

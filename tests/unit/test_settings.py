@@ -72,11 +72,22 @@ class TestRefusedValues:
             {"EWALLET_CONVERSION_RATE": "1.005"},
             {"EWALLET_WORKER_LIMIT": "0"},
             {"EWALLET_USER_SUPPLY": "maybe"},
+            {"EWALLET_PORT": "99999"},
+            {"EWALLET_HTTP_PORT": "-1"},
+            {"EWALLET_LOG_LEVEL": "chatty"},
+            {"EWALLET_DATABASE_URL": "foo://bar"},
+            {"EWALLET_DATABASE_URL": "sqlite://"},
+            {"EWALLET_DATABASE_URL": "postgresql+asyncpg://u@h/d"},
+            {"EWALLET_SYSTEM_KEY": "k" * 31},
         ],
     )
     def test_refuses_unusable_values(self, environ: dict[str, str]) -> None:
         with pytest.raises(SettingsError):
             Settings.load(environ=environ)
+
+    @pytest.mark.parametrize("level", ["debug", "INFO", "Warning", "ERROR", "critical"])
+    def test_accepts_the_logging_levels_in_any_case(self, level: str) -> None:
+        assert Settings(log_level=level).log_level == level
 
     def test_a_bad_flag_exits_with_status_2(self, capsys: pytest.CaptureFixture[str]) -> None:
         from ewallet.cli import main
@@ -99,7 +110,9 @@ class TestFlags:
             assert "--" + f.metadata.get("flag", f.name.replace("_", "-")) in help_text
             assert "EWALLET_" + f.name.upper() in help_text
 
-    def test_system_key_shorter_than_32_is_not_usable(self) -> None:
-        assert not Settings(system_key="x" * 31).system_key_usable
+    def test_a_system_key_shorter_than_32_is_refused_not_ignored(self) -> None:
+        with pytest.raises(SettingsError) as caught:
+            Settings(system_key="x" * 31)
+        assert "x" * 31 not in str(caught.value)
         assert Settings(system_key="x" * 32).system_key_usable
         assert not Settings().system_key_usable
