@@ -43,7 +43,7 @@ def route_path(route: Route) -> str:
 
 def route_request_schema(route: Route) -> dict[str, Any]:
     """The body: the instruction's parameters plus, where its level needs them, the ids."""
-    schema = route.params.model_json_schema(mode="validation")
+    schema = route.params.wire_schema()
     schema.pop("title", None)
     properties = dict(schema.get("properties", {}))
     for key in sorted(AUTH_KEYS[route.access]):
