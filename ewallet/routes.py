@@ -4,6 +4,7 @@ built from the handlers' ROUTES (ewallet.handlers.build_route_table)."""
 
 from __future__ import annotations
 
+import difflib
 import enum
 import typing
 from collections.abc import Callable, Iterable
@@ -126,6 +127,36 @@ class RouteTable:
             if route is not None:
                 return route
         return self._by_key.get((controller, action, None))
+
+    def explain_unknown(self, controller: str, action: str, request: dict[str, Any]) -> str:
+        """Why `resolve` found nothing: which part is unknown (controller, action, target key or
+        target value) and the nearest valid spelling. The client's value is never echoed."""
+        controllers = sorted({route.controller for route in self.routes})
+        if controller not in controllers:
+            return "unknown controller" + _suggest(controller, controllers, "controller")
+        routes = [route for route in self.routes if route.controller == controller]
+        actions = sorted({route.action for route in routes})
+        if action not in actions:
+            return f"unknown action for controller {controller}" + _suggest(action, actions, "action")
+        targets = [route.target for route in routes if route.action == action and route.target is not None]
+        heads = sorted({target.split(".")[0] for target in targets})
+        head = request.get(action)
+        if not isinstance(head, str):
+            return f'{controller} {action} needs its target key "{action}": one of ' + ", ".join(heads)
+        if head not in heads:
+            return f'unknown target for {controller} {action} (key "{action}")' + _suggest(head, heads, action)
+        tails = sorted(target.split(".")[1] for target in targets if target.startswith(f"{head}."))
+        tail = request.get(head)
+        if not isinstance(tail, str):
+            return f'{controller} {action}={head} needs its target value "{head}": one of ' + ", ".join(tails)
+        return f'unknown target value for {controller} {action}={head} (key "{head}")' + _suggest(tail, tails, head)
+
+
+def _suggest(given: str, valid: list[str], key: str) -> str:
+    close = difflib.get_close_matches(given, valid, n=1, cutoff=0.6)
+    if close:
+        return f'; did you mean "{key}": "{close[0]}"?'
+    return "; valid: " + ", ".join(valid)
 
 
 def client_route(

@@ -39,6 +39,26 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def postgres_skip_reason(url: str, exc: BaseException) -> str:
+    """Why the PostgreSQL tests are skipped, and what to do: they need a server at `url` with the
+    database `url` names (by default `test`), which they use only to create their own."""
+    shown = make_url(url)
+    where = shown.render_as_string(hide_password=True)
+    name = shown.database or "test"
+    if f'database "{name}" does not exist' in str(exc):
+        problem = f"has no database named {name!r}"
+    elif "password authentication failed" in str(exc) or "no password supplied" in str(exc):
+        problem = "refused the credentials"
+    elif isinstance(exc, ImportError):
+        problem = "cannot be used without its driver"
+    else:
+        problem = f"is not usable ({type(exc).__name__})"
+    return (
+        f"PostgreSQL tests skipped: PostgreSQL at {where} {problem}; they need a server there with a database "
+        f"named {name!r} (`createdb {name}`), or EWALLET_TEST_POSTGRES naming another"
+    )
+
+
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str]:
     """A migrated database to clone; created once per run, dropped at its end."""
@@ -50,7 +70,7 @@ def postgres_template() -> Iterator[str]:
     except Exception as exc:  # unreachable server, missing driver, no permission
         if IN_CI:
             pytest.fail(f"PostgreSQL is required under CI=true but unusable: {type(exc).__name__}")
-        pytest.skip(f"PostgreSQL at {make_url(PG_URL).render_as_string(hide_password=True)} is unreachable")
+        pytest.skip(postgres_skip_reason(PG_URL, exc))
     url = make_url(PG_URL).set(database=name)
     engine = create_db_engine(url)
     upgrade(engine)

@@ -70,7 +70,9 @@ class EditOutcome:
 
     def explain(self) -> str:
         reasons = [f"{NAMED[name]}: {self.refused[name]}" for name in NAMED if name in self.refused]
-        return f"no given field could be applied ({'; '.join(reasons)})"
+        # PROTOCOL §11: the message gives the reason for each field, e.g.
+        # "user_pass: current_pass is required; user_email: current_pass is wrong".
+        return "; ".join(reasons)
 
 
 def prepare_edit(db: Db, account_id: int, changes: AccountChanges, now: datetime) -> EditCheck:

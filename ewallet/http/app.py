@@ -11,23 +11,33 @@ application, starlette style."""
 from __future__ import annotations
 
 import asyncio
+import importlib.resources
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
 
 from ewallet import __version__
-from ewallet.domain.errors import EwalletError
-from ewallet.http.openapi import SECURITY_SCHEMES, route_path, route_request_schema, route_security
+from ewallet.domain.errors import EwalletError, InvalidValue
+from ewallet.http.openapi import (
+    SECURITY_SCHEMES,
+    query_parameters,
+    route_path,
+    route_request_schema,
+    route_security,
+)
 from ewallet.http.status import STATUS_OF_CODE, status_of, statuses_of
 from ewallet.protocol import wire
 from ewallet.protocol.answers import Answer, failure, internal_failure, with_id
@@ -105,8 +115,11 @@ async def typed_instruction(request: Request) -> JSONResponse:
     route = request.scope["route"]
     assert isinstance(route, InstructionRoute)
     ewallet = _collaborators(request)
-    raw = await _read_body(request, ewallet.settings.max_frame)
-    body = wire.decode(raw) if raw.strip() else {}
+    if request.method == "GET":
+        body: Any = _query_parameters(request, route.instruction)
+    else:
+        raw = await _read_body(request, ewallet.settings.max_frame)
+        body = wire.decode(raw) if raw.strip() else {}
     if not isinstance(body, dict):
         # As on TCP: valid JSON that is not an object is not an instruction.
         raise InvalidInstruction("the body must be a JSON object of parameters")
@@ -121,6 +134,37 @@ async def typed_instruction(request: Request) -> JSONResponse:
     instruction = instruction_for(route.instruction, body, ewallet.settings.system_key)
     answer = await ewallet.scheduler.run(instruction, _peer(request))
     return _answer_response(with_id(answer, instruction.request_id))
+
+
+def _query_parameters(request: Request, route: Route) -> dict[str, Any]:
+    """A read-only instruction's parameters from the query string, typed as its parameter model
+    declares them (the query string has only strings); ids and tokens only from headers, never
+    from a URL that proxies and logs keep."""
+    properties = route.params.wire_schema().get("properties", {})
+    parameters: dict[str, Any] = {}
+    for key, value in request.query_params.multi_items():
+        if key in parameters:
+            raise InvalidValue(f"{key} is given more than once")
+        if key in AUTH_KEYS[route.access] | {"client_id", "session_token", "system_key"}:
+            raise InvalidValue(f"{key} goes in a header, not in the query string")
+        kind = "integer" if key == "id" else properties.get(key, {}).get("type")
+        parameters[key] = _typed(value, kind)
+    return parameters
+
+
+def _typed(value: str, kind: str | None) -> Any:
+    """The JSON value a query-string value stands for; left a string when it is not one (the
+    parameter model then refuses it as the wrong type)."""
+    text = value.strip()
+    if kind in ("integer", "number") and text.lstrip("-").isdigit():
+        return int(text)
+    if kind == "number":
+        try:
+            number = float(text)
+        except ValueError:
+            return value
+        return number if number == number and abs(number) != float("inf") else value
+    return value
 
 
 async def health(request: Request) -> JSONResponse:
@@ -139,6 +183,35 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=status)
 
 
+#: The Swagger UI and ReDoc assets come from the fastapi-offline package, which bundles them:
+#: /docs and /redoc work without reaching a CDN.
+DOCS_ASSETS_URL = "/docs-assets"
+
+
+def _docs_assets() -> StaticFiles:
+    return StaticFiles(directory=str(importlib.resources.files("fastapi_offline") / "static"))
+
+
+async def swagger_ui(request: Request) -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="ewallet - Swagger UI",
+        swagger_js_url=f"{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS_URL}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
+    )
+
+
+async def redoc(request: Request) -> HTMLResponse:
+    return get_redoc_html(
+        openapi_url="/openapi.json",
+        title="ewallet - ReDoc",
+        redoc_js_url=f"{DOCS_ASSETS_URL}/redoc.standalone.js",
+        redoc_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
+        with_google_fonts=False,
+    )
+
+
 # -- exception handlers ---------------------------------------------------------------------------
 
 
@@ -147,11 +220,29 @@ async def on_domain_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(failure(exc), status_code=STATUS_OF_CODE.get(exc.code, 500))
 
 
-async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
+def _allowed_methods(request: Request) -> str:
+    """Every method some route of this path answers (a read-only instruction's GET and POST are
+    two routes; starlette's own Allow names only the first that matched the path)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(request.url.path):
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
+
+
+async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = "unknown_action" if exc.status_code in (404, 405) else "invalid_instruction"
-    body = {"failed": True, "error": "no such endpoint or method", "code": code}
-    return JSONResponse(body, status_code=exc.status_code)
+    if exc.status_code == 405:
+        error = "this endpoint does not answer that method (see the Allow header)"
+    else:
+        error = "no such endpoint or method"
+    body = {"failed": True, "error": error, "code": code}
+    # A 405 keeps starlette's Allow header: the methods the endpoint does answer.
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
 async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -188,7 +279,7 @@ class InstructionRoute(APIRoute):
     """The typed endpoint of one instruction: its path, body schema and answers come from the
     route, and the endpoint finds the route here rather than parsing an envelope again."""
 
-    def __init__(self, route: Route) -> None:
+    def __init__(self, route: Route, method: str = "POST") -> None:
         self.instruction = route
         statuses = statuses_of(route)
         responses: dict[int | str, dict[str, Any]] = {
@@ -196,21 +287,30 @@ class InstructionRoute(APIRoute):
         }
         if route.reply is not None:
             responses[200] = {"model": route.reply, "description": "success"}
+        operation_id = route_path(route).strip("/").replace("/", "_").replace("-", "_")
+        if method == "GET":
+            operation_id += "_get"
+            extra: dict[str, Any] = {"parameters": query_parameters(route), "security": route_security(route)}
+        else:
+            extra = {"requestBody": route_request_schema(route), "security": route_security(route)}
         super().__init__(
             route_path(route),
             typed_instruction,
-            methods=["POST"],
+            methods=[method],
             summary=route.summary or route.name,
             description=f"`{route.name}` (permission level: {route.access.value})",
-            operation_id=route_path(route).strip("/").replace("/", "_").replace("-", "_"),
+            operation_id=operation_id,
             responses=responses,
-            openapi_extra={"requestBody": route_request_schema(route), "security": route_security(route)},
+            openapi_extra=extra,
             tags=[route.controller],
         )
 
 
-def _fixed_routes() -> list[APIRoute]:
+def _fixed_routes() -> list[BaseRoute]:
     return [
+        APIRoute("/docs", swagger_ui, methods=["GET"], include_in_schema=False),
+        APIRoute("/redoc", redoc, methods=["GET"], include_in_schema=False),
+        Mount(DOCS_ASSETS_URL, app=_docs_assets(), name="docs-assets"),
         APIRoute(
             "/ewallet/instruction-set",
             instruction_set,
@@ -228,12 +328,21 @@ def _fixed_routes() -> list[APIRoute]:
     ]
 
 
+def _instruction_routes(table: RouteTable) -> list[InstructionRoute]:
+    """POST for every instruction; GET too for the read-only ones (parameters in the query)."""
+    routes = [InstructionRoute(route) for route in table.routes]
+    routes += [InstructionRoute(route, "GET") for route in table.routes if route.read_only]
+    return routes
+
+
 def build_http_app(settings: Settings, table: RouteTable, scheduler: Scheduler, engine: Engine) -> FastAPI:
     app = FastAPI(
         title="ewallet",
         version=__version__,
         description="The ewallet instruction set over HTTP. Every answer is the JSON object the TCP server gives.",
-        routes=[*_fixed_routes(), *(InstructionRoute(route) for route in table.routes)],
+        routes=[*_fixed_routes(), *_instruction_routes(table)],
+        docs_url=None,
+        redoc_url=None,
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.ewallet = Collaborators(settings, scheduler, engine)

@@ -43,7 +43,7 @@ def route_path(route: Route) -> str:
 
 def route_request_schema(route: Route) -> dict[str, Any]:
     """The body: the instruction's parameters plus, where its level needs them, the ids."""
-    schema = route.params.model_json_schema(mode="validation")
+    schema = route.params.wire_schema()
     schema.pop("title", None)
     properties = dict(schema.get("properties", {}))
     for key in sorted(AUTH_KEYS[route.access]):
@@ -53,3 +53,18 @@ def route_request_schema(route: Route) -> dict[str, Any]:
     if "$defs" in body:
         body["$defs"] = schema["$defs"]
     return {"required": False, "content": {"application/json": {"schema": body}}}
+
+
+def query_parameters(route: Route) -> list[dict[str, Any]]:
+    """The query parameters of a read-only instruction's GET: its parameters and the request id
+    (ids and tokens come from the headers of `route_security`)."""
+    schema = route.params.wire_schema()
+    required = set(schema.get("required", []))
+    parameters = [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema.get("properties", {}).items()
+    ]
+    parameters.append(
+        {"name": "id", "in": "query", "required": False, "schema": {"type": "integer"}, "description": "echoed"}
+    )
+    return parameters

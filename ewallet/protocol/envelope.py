@@ -54,7 +54,7 @@ def parse_instruction(obj: Any, table: RouteTable, system_key: str | None) -> In
         raise InvalidInstruction('ctype must be "action"')
     route = table.resolve(obj["controller"], obj["action"], obj)
     if route is None:
-        raise UnknownAction("no instruction matches controller, action and target")
+        raise UnknownAction(table.explain_unknown(obj["controller"], obj["action"], obj))
     return instruction_for(route, obj, system_key)
 
 

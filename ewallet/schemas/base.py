@@ -6,6 +6,8 @@ from datetime import UTC, tzinfo
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from ewallet.domain.errors import EwalletError, InvalidValue, MissingField
 from ewallet.domain.validation import folded
@@ -30,6 +32,27 @@ class Params(BaseModel):
             if isinstance(data.get(name), str):
                 data[name] = folded(data[name])
         return data
+
+    @classmethod
+    def wire_schema(cls) -> dict[str, Any]:
+        """The JSON schema of what the server accepts: a parameter may be left out but is never
+        null (validate_params refuses JSON null for every key), so optional parameters carry no
+        null alternative and no null default."""
+        return cls.model_json_schema(mode="validation", schema_generator=_NeverNull)
+
+
+class _NeverNull(GenerateJsonSchema):
+    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
+        return self.generate_inner(schema["schema"])
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        generated = super().default_schema(schema)
+        default = generated.get("default", ...)
+        if default is None:
+            del generated["default"]
+        elif generated.get("type") == "number" and isinstance(default, str):
+            generated["default"] = float(default)  # a Decimal default, printed as its string
+        return generated
 
 
 class NoParams(Params):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, PlainSerializer, PlainValidator, StrictStr
+from pydantic import AfterValidator, Field, PlainSerializer, PlainValidator, StrictStr, WithJsonSchema
 
 from ewallet.schemas.base import Params, Reply
 from ewallet.schemas.shapes import TimeRecordData
@@ -54,9 +54,23 @@ def _currency(value: str) -> str:
 
 
 #: Minutes given by a client, as exact integer hundredths.
-MinutesIn = Annotated[int, PlainValidator(_minutes)]
-Cost = Annotated[Decimal, PlainValidator(_cost), PlainSerializer(lambda cost: format(cost, "f"), return_type=str)]
-Currency = Annotated[StrictStr, AfterValidator(_currency)]
+MinutesIn = Annotated[
+    int,
+    PlainValidator(_minutes),
+    WithJsonSchema({"type": "number", "minimum": 0.01, "maximum": 10**9, "description": "at most two decimals"}),
+]
+Cost = Annotated[
+    Decimal,
+    PlainValidator(_cost),
+    PlainSerializer(lambda cost: format(cost, "f"), return_type=str),
+    WithJsonSchema(
+        {"type": "number", "minimum": 0, "exclusiveMaximum": 10**15, "description": "at most two decimals"},
+        mode="validation",
+    ),
+]
+Currency = Annotated[
+    StrictStr, AfterValidator(_currency), WithJsonSchema({"type": "string", "pattern": r"^\s*[A-Z]{3}\s*$"})
+]
 
 
 class SupplyParams(Params):

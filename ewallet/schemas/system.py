@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field, StrictStr, model_validator
+from pydantic import model_validator
 
 from ewallet.domain.errors import InvalidValue
 from ewallet.domain.session_views import SessionDetails
 from ewallet.schemas.base import Params, Reply
 from ewallet.schemas.shapes import SystemSessionData, WorkerData
-from ewallet.schemas.values import RecordId, Text255
+from ewallet.schemas.values import RecordId, Text255, Token255
 
 
 class NewSessionParams(Params):
@@ -21,8 +21,8 @@ class SessionIdParams(Params):
 
 class CleanupSessionsParams(Params):
     session_id: RecordId | None = None
-    session_token: StrictStr | None = Field(default=None, max_length=255)
-    client_id: StrictStr | None = Field(default=None, max_length=255)
+    session_token: Token255 | None = None
+    client_id: Token255 | None = None
 
     @model_validator(mode="after")
     def one_target(self) -> CleanupSessionsParams:

@@ -21,6 +21,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationInfo,
+    WithJsonSchema,
 )
 
 WIRE_FORMAT = "%d-%m-%Y %H:%M:%S"
@@ -66,7 +67,11 @@ def _parse_input_timestamp(value: object, info: ValidationInfo) -> datetime:
 
 
 #: A wire timestamp given by a client, as an aware UTC instant.
-InputTimestamp = Annotated[datetime, PlainValidator(_parse_input_timestamp)]
+InputTimestamp = Annotated[
+    datetime,
+    PlainValidator(_parse_input_timestamp),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{2}-\d{2}-\d{4} \d{2}:\d{2}:\d{2}$"}),
+]
 
 #: An instant printed in the wire format.
 Timestamp = Annotated[datetime, PlainSerializer(_serialize_timestamp, return_type=str)]
@@ -87,13 +92,57 @@ def _trimmed(limit: int) -> Any:
     return check
 
 
+def _untrimmed(minimum: int, limit: int) -> Any:
+    def check(value: str) -> str:
+        if len(value) < minimum:
+            raise ValueError("must not be empty")
+        if len(value) > limit:
+            raise ValueError(f"must be at most {limit} characters")
+        return value
+
+    return check
+
+
+def _between(low: int, high: int) -> Any:
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return value
+
+    return check
+
+
+def _text_schema(limit: int) -> WithJsonSchema:
+    # Trimmed before the checks: not empty once trimmed, at most `limit` characters once trimmed.
+    return WithJsonSchema({"type": "string", "minLength": 1, "maxLength": limit, "pattern": r"\S"})
+
+
+# Every limit is checked by one of the validators above, so that every field states its limit in
+# one style ("must be at most 255 characters", "must be between 1 and 1000000000"); the JSON schema
+# each type carries says exactly the same (the HTTP face's OpenAPI document and docs/protocol.md
+# are generated from it).
+
 #: Trimmed, non-empty strings with their length limits (refused when too long, never cut).
-Text255 = Annotated[StrictStr, AfterValidator(_trimmed(255))]
-Text32 = Annotated[StrictStr, AfterValidator(_trimmed(32))]
-Text1000 = Annotated[StrictStr, AfterValidator(_trimmed(1000))]
+Text255 = Annotated[StrictStr, AfterValidator(_trimmed(255)), _text_schema(255)]
+Text32 = Annotated[StrictStr, AfterValidator(_trimmed(32)), _text_schema(32)]
+Text1000 = Annotated[StrictStr, AfterValidator(_trimmed(1000)), _text_schema(1000)]
 #: Untrimmed secrets: passwords are checked for strength by the domain, keys only for length.
-Password = Annotated[StrictStr, Field(max_length=128)]
-Key255 = Annotated[StrictStr, Field(min_length=1, max_length=255)]
-RecordId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
-Credits = Annotated[StrictInt, Field(ge=1, le=10**9)]
+Password = Annotated[
+    StrictStr, AfterValidator(_untrimmed(0, 128)), WithJsonSchema({"type": "string", "maxLength": 128})
+]
+Key255 = Annotated[
+    StrictStr, AfterValidator(_untrimmed(1, 255)), WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 255})
+]
+#: An id or token given as a parameter (untrimmed, at most 255 characters).
+Token255 = Annotated[
+    StrictStr, AfterValidator(_untrimmed(0, 255)), WithJsonSchema({"type": "string", "maxLength": 255})
+]
+RecordId = Annotated[
+    StrictInt,
+    AfterValidator(_between(1, MAX_ID)),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+]
+Credits = Annotated[
+    StrictInt, AfterValidator(_between(1, 10**9)), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 10**9})
+]
 Number = StrictInt | StrictFloat

@@ -36,7 +36,34 @@ from ewallet.http.openapi import route_path
 from tests.support import PASSWORD, SYSTEM_KEY, test_settings
 
 EXAMPLES = 10
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@schemathesis.check
+def accepts_what_the_document_allows(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
+    """Drift between the document and the server: data the document allows must not be refused
+    for its shape. A parameter sent as null is refused as null, a declared parameter as unknown,
+    or an optional one as missing, only when the document says something the server does not
+    accept (generated clients would break on it)."""
+    if response.status_code != 400 or case.meta is None or case.meta.generation.mode is not GenerationMode.POSITIVE:
+        return None
+    body = response.json()
+    error = str(body.get("error", ""))
+    sent = {**(case.body if isinstance(case.body, dict) else {}), **(case.query or {})}
+    for name, value in sent.items():
+        if value is None and error.startswith((f"{name!r} must not be null", f"{name}: ")):
+            raise AssertionError(f"{case.operation.label}: the document allows {name} = null, the server refuses it")
+        if error == f"unknown field {name!r}":
+            raise AssertionError(f"{case.operation.label}: the document declares {name}, the server refuses it")
+    return None
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    accepts_what_the_document_allows,
+]
 
 
 class ThreadedServer:
@@ -138,9 +165,12 @@ def transport() -> Iterator[requests.Session]:
 
 def operation_labels() -> list[str]:
     """The operations the document must hold: known at collection time from the route table."""
-    return ["POST /ewallet/instruction-set", "GET /health"] + [
-        f"POST {route_path(r)}" for r in build_route_table().routes
-    ]
+    routes = build_route_table().routes
+    return (
+        ["POST /ewallet/instruction-set", "GET /health"]
+        + [f"POST {route_path(r)}" for r in routes]
+        + [f"GET {route_path(r)}" for r in routes if r.read_only]
+    )
 
 
 LABELS = operation_labels()

@@ -276,7 +276,7 @@ class TestEditThrottle:
         await self.guess(client, 5)
         assert (await edited(client, user_alias="Al"))["edit"] == NOTHING | {"alias": True}
         answer = refused(await edit(client, user_email="a2@example.com"), "invalid_value")
-        assert answer["error"] == "no given field could be applied (user_email: current_pass is required)"
+        assert answer["error"] == "user_email: current_pass is required"
 
     async def test_the_right_current_password_resets_the_count(self, server: Running) -> None:
         client = await server.user("alice")
@@ -352,5 +352,5 @@ class TestNothingAppliedSaysWhy:
         client = await server.user("alice")
         before = await view_account(client)
         answer = refused(await edit(client, **fields), "invalid_value")
-        assert answer["error"] == f"no given field could be applied ({why})"
+        assert answer["error"] == why
         assert await view_account(client) == before

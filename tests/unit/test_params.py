@@ -40,3 +40,36 @@ class TestCanonicalParameters:
     def test_leaves_the_key_out_and_fills_in_defaults(self) -> None:
         params = validate_params(TransferParams, {"transfer_to": "b@x.io", "credits": 3, "idempotency_key": "k"})
         assert params.canonical() == {"transfer_to": "b@x.io", "credits": 3}
+
+
+class TestLimitsAreStatedOneWay:
+    """Every limit reads "must be at most N characters" or "must be between A and B", whichever
+    type carries it (no pydantic wording such as "String should have at most")."""
+
+    @pytest.mark.parametrize(
+        ("model", "data", "message"),
+        [
+            ("SupplyParams", {"credits": 0}, "credits: must be between 1 and 1000000000"),
+            ("SupplyParams", {"credits": 10**9 + 1}, "credits: must be between 1 and 1000000000"),
+            ("ClockToCreditsParams", {"minutes": 0}, "minutes: must be between 0.01 and 1000000000"),
+            ("LoginParams", {"user_name": "a", "user_pass": "x" * 129}, "user_pass: must be at most 128 characters"),
+            ("NewContactRecordParams", {"user_name": "x" * 256}, "user_name: must be at most 255 characters"),
+            ("SupplyParams", {"credits": 1, "idempotency_key": ""}, "idempotency_key: must not be empty"),
+            (
+                "SupplyParams",
+                {"credits": 1, "idempotency_key": "k" * 256},
+                "idempotency_key: must be at most 255 characters",
+            ),
+            ("CleanupSessionsParams", {"client_id": "c" * 256}, "client_id: must be at most 255 characters"),
+            ("RecordIdParams", {"record_id": 0}, f"record_id: must be between 1 and {2**63 - 1}"),
+        ],
+    )
+    def test_one_style_for_every_limit(self, model: str, data: dict, message: str) -> None:
+        from ewallet.domain.errors import InvalidValue
+        from ewallet.schemas import accounts, money, resources, system
+        from ewallet.schemas.base import validate_params
+
+        found = next(getattr(m, model) for m in (accounts, money, resources, system) if hasattr(m, model))
+        with pytest.raises(InvalidValue) as caught:
+            validate_params(found, data)
+        assert str(caught.value) == message
