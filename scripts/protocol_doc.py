@@ -98,6 +98,16 @@ DOMAIN_ERRORS: dict[str, tuple[str, ...]] = {
     "system cleanup=workers": (),
 }
 
+#: What a parameter table cannot say, by route name.
+NOTES: dict[str, str] = {
+    "client login": "Give exactly one of `user_email` and `user_name` (a name is matched ignoring case).",
+    "client edit=account": "See [current_pass](#current_pass): changing `user_pass` or `user_email` needs it.",
+    "client new=contact, contact=record": "See [Contact fields](#contact-fields).",
+    "client supply=credits": "See [Invoice fields](#invoice-fields).",
+    "client pay": 'The partner\'s email is the value of the action key: `"pay": "bob@example.com"`. '
+    "See [Invoice fields](#invoice-fields).",
+}
+
 #: Example values of parameters, by name (every parameter of every route needs one).
 SAMPLES: dict[str, Any] = {
     "expiration_date": "31-12-2030 23:59:59",
@@ -397,6 +407,8 @@ def section(route: Route) -> list[str]:
     lines += [" · ".join(facts), ""]
     params = parameter_rows(route)
     lines += ["Parameters, in documented order:", "", *params, ""] if params else ["No parameters.", ""]
+    if route.name in NOTES:
+        lines += [NOTES[route.name], ""]
     lines += ["Answer:", "", *response_rows(route), ""]
     lines += ["Errors: " + ", ".join(f"`{code}`" for code in errors_of(route)) + ".", ""]
     lines += ["Example:", "", "    " + example(route), ""]
