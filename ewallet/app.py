@@ -7,14 +7,16 @@ import asyncio
 import functools
 import ipaddress
 import logging
+import os
 import signal
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+from sqlalchemy import URL, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ewallet import __version__
 from ewallet.clock import Clock, SystemClock
 from ewallet.domain.passwords import PasswordHasher
 from ewallet.domain.session_store import Lifetimes
@@ -53,6 +55,8 @@ class App:
     #: Where the HTTP face listens once started (its port is the real one when http_port is 0).
     http_address: tuple[str, int] | None = field(default=None)
     accept_errors: AcceptErrorLog | None = field(default=None)
+    #: Where the TCP listener listens once started (None when only HTTP runs).
+    server_address: tuple[str, int] | None = field(default=None)
 
     async def start(self, *, tcp: bool = True) -> tuple[str, int]:
         """Start the TCP listener (unless tcp=False), the HTTP face when configured, and the
@@ -60,7 +64,7 @@ class App:
         self.accept_errors = AcceptErrorLog(asyncio.get_running_loop())
         self.accept_errors.install()
         if tcp:
-            self.address = await self.server.start()
+            self.address = self.server_address = await self.server.start()
             host, port = self.address
             _warn_if_exposed(host)
             log.info("listening on %s:%d", host, port)
@@ -79,7 +83,16 @@ class App:
                 self.address = self.http_address
         self.maintenance.start()
         assert self.address is not None
+        log.info("ewallet %s started: %s", __version__, self._summary(tcp))
         return self.address
+
+    def _summary(self, tcp: bool) -> str:
+        """The startup line's body: the database (never a password) and every listening address."""
+        parts = [f"database {shown_database(self.engine.url)}"]
+        for face, address in (("TCP", self.server_address if tcp else None), ("HTTP", self.http_address)):
+            if address is not None:
+                parts.append(f"{face} {address[0]}:{address[1]}")
+        return ", ".join(parts)
 
     async def stop(self) -> None:
         await self.maintenance.stop()
@@ -178,3 +191,14 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
+
+
+def shown_database(url: URL) -> str:
+    """The database as the log names it: a SQLite file by its absolute path (a server started in
+    another folder opens another file), any other database without password or query options
+    (which may hold secrets such as sslpassword)."""
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ":memory:"
+        return f"sqlite file {os.path.abspath(database)}" if database != ":memory:" else "sqlite in memory"
+    bare = URL.create(url.drivername, username=url.username, host=url.host, port=url.port, database=url.database)
+    return bare.render_as_string(hide_password=False)

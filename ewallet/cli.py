@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
@@ -41,19 +40,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings.load(**overrides)
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+def configure_logging(level: str, log_format: str = "text") -> None:
+    from ewallet import logs
+
+    logs.configure(level, log_format)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from ewallet.app import build_app
 
     settings = settings_from(args)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     settings = settings.replace(max_connections=usable_connections(settings.max_connections))
     app = build_app(settings)
     asyncio.run(app.serve_until_signalled())
@@ -66,7 +63,7 @@ def cmd_http(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     if settings.http_port is None:
         settings = settings.replace(http_port=8081)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     settings = settings.replace(max_connections=usable_connections(settings.max_connections))
     app = build_app(settings)
     asyncio.run(app.serve_until_signalled(tcp=False))

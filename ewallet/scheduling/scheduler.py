@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ewallet.domain.errors import EwalletError, RateLimited
 from ewallet.domain.tokens import token_digest
+from ewallet.logs import log_access
 from ewallet.protocol import wire
 from ewallet.protocol.answers import Answer, failure, internal_failure, with_id
 from ewallet.protocol.envelope import Instruction, parse_instruction, request_id_of
@@ -26,6 +27,8 @@ from ewallet.settings import Settings
 
 log = logging.getLogger(__name__)
 
+#: The route of a line that named none (bad JSON, an unknown action), in the access line.
+UNRESOLVED = "-"
 _RATE_LIMITED = frozenset({Access.ANONYMOUS, Access.CLIENT})
 #: Added to a password thread's nice value (Linux caps it at 19, the lowest priority). Argon2 is
 #: built to hold whole cores for a while: at the same priority, on a machine with few cores, a
@@ -87,19 +90,39 @@ class Scheduler:
     async def handle(self, line: bytes, peer: str) -> Answer:
         """The answer to one request line. A domain error is its answer; anything else is
         logged under a reference and answered `internal_error`: no line goes unanswered."""
+        started = time.perf_counter()
         request_id = None
+        instruction: Instruction | None = None
         try:
             obj = wire.decode(line)
             request_id, _ = request_id_of(obj)
-            answer = await self.run(parse_instruction(obj, self.table, self.settings.system_key), peer)
+            instruction = parse_instruction(obj, self.table, self.settings.system_key)
+            answer = await self._run(instruction, peer)
         except EwalletError as error:
             answer = failure(error)
         except Exception as exc:
             answer = internal_failure(exc, "a request line")
+        self._answered(instruction, peer, answer, request_id, started)
         return with_id(answer, request_id)
 
     async def run(self, instruction: Instruction, peer: str) -> Answer:
         """The answer (without the request id) to a resolved instruction."""
+        started = time.perf_counter()
+        answer = await self._run(instruction, peer)
+        self._answered(instruction, peer, answer, instruction.request_id, started)
+        return answer
+
+    def _answered(
+        self, instruction: Instruction | None, peer: str, answer: Answer, request_id: object, started: float
+    ) -> None:
+        """Every answered instruction, TCP or HTTP, passes here once: its access line."""
+        seconds = time.perf_counter() - started
+        route = instruction.route.name if instruction is not None else UNRESOLVED
+        code = str(answer.get("code", "unknown")) if answer.get("failed") else "ok"
+        caller = instruction.trace.caller if instruction is not None else None
+        log_access(peer, route, code, seconds, request_id, caller)
+
+    async def _run(self, instruction: Instruction, peer: str) -> Answer:
         route = instruction.route
         # Both anonymous `request` routes (client id and session token) count, and so does
         # creating an account (it costs a hash).
