@@ -126,7 +126,8 @@ class Scheduler:
         route = instruction.route
         # Both anonymous `request` routes (client id and session token) count, and so does
         # creating an account (it costs a hash).
-        if (route.access in _RATE_LIMITED or route.counts_as_anonymous) and not self.anonymous_limit.allow(peer):
+        limited = route.rate_limited and (route.access in _RATE_LIMITED or route.counts_as_anonymous)
+        if limited and not self.anonymous_limit.allow(peer):
             return failure(RateLimited("too many anonymous requests from this address"))
         token = instruction.session_token
         if isinstance(token, str) and route.access is not Access.SYSTEM:
