@@ -10,12 +10,11 @@ from __future__ import annotations
 from ewallet import __version__
 from ewallet.handlers.context import Context
 from ewallet.routes import Access, client_route
-from ewallet.schemas.base import NoParams
-from ewallet.schemas.health import Pong
+from ewallet.schemas.health import PingParams, Pong
 from ewallet.storage.database import database_answers
 
 
-def ping(_: NoParams, ctx: Context) -> Pong:
+def ping(_: PingParams, ctx: Context) -> Pong:
     return Pong(database="ok" if database_answers(ctx.db.get_bind()) else "unreachable", version=__version__)
 
 
@@ -25,6 +24,7 @@ ROUTES = [
         None,
         ping,
         Access.ANONYMOUS,
+        PingParams,
         summary="Is the server alive and does its database answer",
         read_only=True,
         rate_limited=False,

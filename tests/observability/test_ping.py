@@ -80,3 +80,10 @@ class TestPingWithTheDatabaseDown:
                 assert answer == {"failed": False, "pong": True, "database": "unreachable", "version": __version__}
                 assert HEALTHY not in await raw_ping(running)
             assert HEALTHY in await raw_ping(running)
+
+
+class TestPingFromASession:
+    async def test_a_client_that_always_sends_its_session_keys_may_ping(self, server: Running) -> None:
+        client = await server.session()
+        answer = await client.call(action="ping")
+        assert answer["pong"] is True and answer["database"] == "ok"
