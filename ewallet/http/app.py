@@ -29,6 +29,7 @@ from ewallet import __version__
 from ewallet.domain.errors import EwalletError
 from ewallet.http.openapi import SECURITY_SCHEMES, route_path, route_request_schema, route_security
 from ewallet.http.status import STATUS_OF_CODE, status_of, statuses_of
+from ewallet.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from ewallet.protocol import wire
 from ewallet.protocol.answers import Answer, failure, internal_failure, with_id
 from ewallet.protocol.envelope import instruction_for
@@ -139,6 +140,13 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=status)
 
 
+async def metrics(request: Request) -> Response:
+    """Prometheus text exposition of this process's metrics."""
+    registry = _collaborators(request).scheduler.metrics
+    body = await asyncio.get_running_loop().run_in_executor(None, registry.exposition)  # it queries the database
+    return Response(body, media_type=METRICS_CONTENT_TYPE)
+
+
 # -- exception handlers ---------------------------------------------------------------------------
 
 
@@ -225,6 +233,7 @@ def _fixed_routes() -> list[APIRoute]:
             },
         ),
         APIRoute("/health", health, methods=["GET"], response_model=Health, responses={503: {"model": Health}}),
+        APIRoute("/metrics", metrics, methods=["GET"], include_in_schema=False),
     ]
 
 

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ewallet.domain.errors import EwalletError, RateLimited
 from ewallet.domain.tokens import token_digest
 from ewallet.logs import log_access
+from ewallet.metrics import Metrics
 from ewallet.protocol import wire
 from ewallet.protocol.answers import Answer, failure, internal_failure, with_id
 from ewallet.protocol.envelope import Instruction, parse_instruction, request_id_of
@@ -65,8 +66,10 @@ class Scheduler:
         prepare: Callable[[Instruction, str], Instruction | Answer],
         writer: BatchThread | None = None,
         readers: list[BatchThread] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics if metrics is not None else Metrics()
         self.table = table
         self.run_alone = run_alone
         self.prepare = prepare
@@ -115,11 +118,12 @@ class Scheduler:
     def _answered(
         self, instruction: Instruction | None, peer: str, answer: Answer, request_id: object, started: float
     ) -> None:
-        """Every answered instruction, TCP or HTTP, passes here once: its access line."""
+        """Every answered instruction, TCP or HTTP, passes here once: its metrics and access line."""
         seconds = time.perf_counter() - started
         route = instruction.route.name if instruction is not None else UNRESOLVED
         code = str(answer.get("code", "unknown")) if answer.get("failed") else "ok"
         caller = instruction.trace.caller if instruction is not None else None
+        self.metrics.answered(route, code, seconds)
         log_access(peer, route, code, seconds, request_id, caller)
 
     async def _run(self, instruction: Instruction, peer: str) -> Answer:
