@@ -7,20 +7,25 @@ import asyncio
 import functools
 import ipaddress
 import logging
+import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+from prometheus_client import start_http_server
+from sqlalchemy import URL, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ewallet import __version__
 from ewallet.clock import Clock, SystemClock
 from ewallet.domain.passwords import PasswordHasher
 from ewallet.domain.session_store import Lifetimes
 from ewallet.handlers import build_route_table
 from ewallet.handlers.context import Services
 from ewallet.maintenance import Job, Maintenance, purge_idempotency_keys, sweep_accounts, sweep_sessions, sweep_timers
+from ewallet.metrics import Metrics
 from ewallet.pipeline.attempt import Pipeline
 from ewallet.pipeline.policies import GroupCommit, OwnTransaction, SharedRead, policy_for
 from ewallet.routes import RouteTable
@@ -34,6 +39,8 @@ from ewallet.transport.limits import AcceptErrorLog
 from ewallet.transport.server import LineServer
 
 if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
+
     from ewallet.http.face import HttpFace
 
 log = logging.getLogger("ewallet")
@@ -53,6 +60,12 @@ class App:
     #: Where the HTTP face listens once started (its port is the real one when http_port is 0).
     http_address: tuple[str, int] | None = field(default=None)
     accept_errors: AcceptErrorLog | None = field(default=None)
+    #: Where the TCP listener listens once started (None when only HTTP runs).
+    server_address: tuple[str, int] | None = field(default=None)
+    metrics: Metrics = field(default_factory=Metrics)
+    #: The --metrics-port listener (prometheus_client's own small HTTP server, on a thread).
+    metrics_server: WSGIServer | None = field(default=None)
+    metrics_address: tuple[str, int] | None = field(default=None)
 
     async def start(self, *, tcp: bool = True) -> tuple[str, int]:
         """Start the TCP listener (unless tcp=False), the HTTP face when configured, and the
@@ -60,7 +73,7 @@ class App:
         self.accept_errors = AcceptErrorLog(asyncio.get_running_loop())
         self.accept_errors.install()
         if tcp:
-            self.address = await self.server.start()
+            self.address = self.server_address = await self.server.start()
             host, port = self.address
             _warn_if_exposed(host)
             log.info("listening on %s:%d", host, port)
@@ -77,9 +90,24 @@ class App:
             log.info("HTTP listening on %s:%d", *self.http_address)
             if not tcp:
                 self.address = self.http_address
+        if self.settings.metrics_port is not None:
+            self.metrics_server, _ = start_http_server(
+                self.settings.metrics_port, addr=self.settings.host, registry=self.metrics.registry
+            )
+            self.metrics_address = (self.settings.host, self.metrics_server.server_port)
         self.maintenance.start()
         assert self.address is not None
+        log.info("ewallet %s started: %s", __version__, self._summary(tcp))
         return self.address
+
+    def _summary(self, tcp: bool) -> str:
+        """The startup line's body: the database (never a password) and every listening address."""
+        parts = [f"database {shown_database(self.engine.url)}"]
+        faces = (("TCP", self.server_address if tcp else None), ("HTTP", self.http_address))
+        for face, address in (*faces, ("metrics", self.metrics_address)):
+            if address is not None:
+                parts.append(f"{face} {address[0]}:{address[1]}")
+        return ", ".join(parts)
 
     async def stop(self) -> None:
         await self.maintenance.stop()
@@ -88,6 +116,9 @@ class App:
         if self.http is not None:
             stopping.append(self.http.stop())
         await asyncio.gather(*stopping)
+        if self.metrics_server is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.metrics_server.shutdown)
+            self.metrics_server.server_close()
         await asyncio.get_running_loop().run_in_executor(None, self.scheduler.close)
         self.engine.dispose()
         if self.accept_errors is not None:
@@ -133,7 +164,11 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
         ),
     )
     write, read = session_factory(engine), session_factory(engine, read_only=True)
-    scheduler = _scheduler(settings, engine.dialect.name, Pipeline(services), write, read)
+    metrics = Metrics()
+    scheduler = _scheduler(settings, engine.dialect.name, Pipeline(services), write, read, metrics)
+    server = LineServer(settings, scheduler.handle_line)
+    metrics.watch_connections(lambda: server.cap.open)
+    metrics.watch_database(engine, clock.now)
     jobs = [
         Job("session sweep", settings.session_sweep, sweep_sessions),
         Job("account cleaner", settings.account_sweep, sweep_accounts),
@@ -147,25 +182,40 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
         services=services,
         table=scheduler.table,
         scheduler=scheduler,
-        server=LineServer(settings, scheduler.handle_line),
+        server=server,
         maintenance=Maintenance(services, write, jobs),
+        metrics=metrics,
     )
 
 
 def _scheduler(
-    settings: Settings, dialect: str, pipeline: Pipeline, write: sessionmaker[Session], read: sessionmaker[Session]
+    settings: Settings,
+    dialect: str,
+    pipeline: Pipeline,
+    write: sessionmaker[Session],
+    read: sessionmaker[Session],
+    metrics: Metrics,
 ) -> Scheduler:
-    alone = OwnTransaction(pipeline, write, read)
+    alone = OwnTransaction(pipeline, write, read, metrics)
     writer, readers = None, []
     if policy_for(settings.transactions, dialect) == "grouped":
         # One writer at a time (SQLite's rule anyway): writes batched under one commit; reads
         # from a few threads beside it (WAL lets them run while the writer writes).
-        writer = BatchThread("ewallet-writer", GroupCommit(pipeline, write))
+        writer = BatchThread(
+            "ewallet-writer", GroupCommit(pipeline, write, metrics), on_batch=_batch_sizes(metrics, "writer")
+        )
         readers = [
-            BatchThread(f"ewallet-reader-{n}", SharedRead(pipeline, read, alone)) for n in range(settings.readers)
+            BatchThread(
+                f"ewallet-reader-{n}", SharedRead(pipeline, read, alone), on_batch=_batch_sizes(metrics, "reader")
+            )
+            for n in range(settings.readers)
         ]
     prepare = functools.partial(pipeline.prepare, read)
-    return Scheduler(settings, build_route_table(), alone.run, prepare, writer, readers)
+    return Scheduler(settings, build_route_table(), alone.run, prepare, writer, readers, metrics)
+
+
+def _batch_sizes(metrics: Metrics, thread: str) -> Callable[[int], None]:
+    return metrics.batch_size.labels(thread).observe
 
 
 def _warn_if_exposed(host: str) -> None:
@@ -178,3 +228,14 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
+
+
+def shown_database(url: URL) -> str:
+    """The database as the log names it: a SQLite file by its absolute path (a server started in
+    another folder opens another file), any other database without password or query options
+    (which may hold secrets such as sslpassword)."""
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ":memory:"
+        return f"sqlite file {os.path.abspath(database)}" if database != ":memory:" else "sqlite in memory"
+    bare = URL.create(url.drivername, username=url.username, host=url.host, port=url.port, database=url.database)
+    return bare.render_as_string(hide_password=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
@@ -45,12 +44,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings.load(**overrides)
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+def configure_logging(level: str, log_format: str = "text") -> None:
+    from ewallet import logs
+
+    logs.configure(level, log_format)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -71,7 +68,7 @@ def _serve(settings: Settings, *, tcp: bool) -> int:
     # Settings are valid (settings_from), the ports free and the database reachable before the
     # database is created or migrated: a wrong setting leaves nothing behind.
     check_serving(settings, tcp=tcp)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     settings = settings.replace(max_connections=usable_connections(settings.max_connections))
     app = build_app(settings)
     try:

@@ -71,6 +71,9 @@ class Route:
     counts_as_anonymous: bool = False
     #: Takes an `idempotency_key`; the function names the account the key belongs to.
     idempotency_owner: IdempotencyOwner | None = None
+    #: False exempts an anonymous route from the per-peer rate limit (ping: a balancer's health
+    #: check must not be refused, and it costs no hashing and no transaction).
+    rate_limited: bool = True
     #: The success reply's model (for the HTTP face's OpenAPI document); by default the
     #: handler's return annotation.
     reply: type[Reply] | None = None
@@ -172,6 +175,7 @@ def client_route(
     counts_as_anonymous: bool = False,
     idempotency_owner: IdempotencyOwner | None = None,
     reply: type[Reply] | None = None,
+    rate_limited: bool = True,
 ) -> Route:
     return Route(
         "client",
@@ -186,6 +190,7 @@ def client_route(
         counts_as_anonymous=counts_as_anonymous,
         idempotency_owner=idempotency_owner,
         reply=reply,
+        rate_limited=rate_limited,
     )
 
 

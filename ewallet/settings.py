@@ -102,6 +102,13 @@ class Settings:
     pool_size: int = field(default=20, metadata=_opt("database connections kept per process"))
     busy_timeout: float = field(default=5.0, metadata=_opt("seconds SQLite waits for a lock"))
     log_level: str = field(default="INFO", metadata=_opt("logging level"))
+    log_format: str = field(
+        default="text", metadata=_opt("log line format: text, or json (one JSON object per line)")
+    )
+    metrics_port: int | None = field(
+        default=None,
+        metadata=_opt("serve Prometheus metrics on this port (GET /metrics; the HTTP face serves them too)"),
+    )
 
     def __post_init__(self) -> None:
         if self.timezone:
@@ -113,6 +120,8 @@ class Settings:
             raise SettingsError("EWALLET_CONVERSION_RATE must be positive with at most two decimals")
         if self.transactions not in ("auto", "grouped", "pooled"):
             raise SettingsError(f"{ENV_PREFIX}TRANSACTIONS must be auto, grouped or pooled")
+        if self.log_format not in ("text", "json"):
+            raise SettingsError(f"{ENV_PREFIX}LOG_FORMAT must be text or json")
         at_least_one = ("worker_limit", "session_limit", "max_frame", "max_connections", "threads", "readers")
         for name in (*at_least_one, "password_threads"):
             if getattr(self, name) < 1:

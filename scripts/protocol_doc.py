@@ -29,6 +29,7 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
 #: name. The errors every instruction of a level can answer are added by `errors_of`. A route
 #: missing here stops the generation: a new instruction must say what it can answer.
 DOMAIN_ERRORS: dict[str, tuple[str, ...]] = {
+    "client ping": (),
     "client request=client_id": ("rate_limited",),
     "client request=session_token": ("already_mapped", "capacity", "rate_limited"),
     "client new=account": ("weak_password", "already_exists", "rate_limited"),
@@ -374,7 +375,7 @@ def errors_of(route: Route) -> list[str]:
     codes += DOMAIN_ERRORS[route.name]
     if route.idempotency_owner is not None:
         codes.append("conflict")
-    if route.access is Access.ANONYMOUS or route.counts_as_anonymous:
+    if (route.access is Access.ANONYMOUS and route.rate_limited) or route.counts_as_anonymous:
         codes.append("rate_limited")
     return list(dict.fromkeys(codes))
 

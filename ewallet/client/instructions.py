@@ -34,6 +34,10 @@ class Instructions(abc.ABC):
 
     # -- session ---------------------------------------------------------------------------------
 
+    def ping(self) -> Any:
+        """Whether the server is alive and its database answers: pong, database, version."""
+        return self._send({"controller": "client", "ctype": "action", "action": "ping"}, session=False)
+
     def request_client_id(self) -> Any:
         return self._send(
             {"controller": "client", "ctype": "action", "action": "request", "request": "client_id"}, session=False

@@ -39,6 +39,7 @@ from ewallet.http.openapi import (
     route_security,
 )
 from ewallet.http.status import STATUS_OF_CODE, status_of, statuses_of
+from ewallet.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from ewallet.protocol import wire
 from ewallet.protocol.answers import Answer, failure, internal_failure, with_id
 from ewallet.protocol.envelope import instruction_for
@@ -210,6 +211,11 @@ async def redoc(request: Request) -> HTMLResponse:
         redoc_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
         with_google_fonts=False,
     )
+async def metrics(request: Request) -> Response:
+    """Prometheus text exposition of this process's metrics."""
+    registry = _collaborators(request).scheduler.metrics
+    body = await asyncio.get_running_loop().run_in_executor(None, registry.exposition)  # it queries the database
+    return Response(body, media_type=METRICS_CONTENT_TYPE)
 
 
 # -- exception handlers ---------------------------------------------------------------------------
@@ -325,6 +331,7 @@ def _fixed_routes() -> list[BaseRoute]:
             },
         ),
         APIRoute("/health", health, methods=["GET"], response_model=Health, responses={503: {"model": Health}}),
+        APIRoute("/metrics", metrics, methods=["GET"], include_in_schema=False),
     ]
 
 

@@ -64,6 +64,9 @@ class HttpFace:
             backlog=backlog,
             lifespan="off",
             log_level=self.settings.log_level.lower(),
+            # uvicorn installs no handler of its own: its records reach ours (ewallet.logs), in
+            # the format the process logs in.
+            log_config=None,
             access_log=False,
             # The cap (shared with TCP), the idle timeout and the frame timeout live in the
             # protocol; uvicorn's limit_concurrency would answer its overload in text/plain.

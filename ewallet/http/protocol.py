@@ -68,11 +68,14 @@ class HttpConnection(H11Protocol):
         if not self.cap.take(self):
             self._refuse()
             return
+        log.debug("HTTP connection from %s opened", self._peer_host())
         # uvicorn arms its keep-alive timer only after a response, so a connection that never
         # sends a request would be kept for ever.
         self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if not self.refused:
+            log.debug("HTTP connection from %s closed", self._peer_host())
         self.cap.give_back(self)
         self.frame_timer.stop()
         super().connection_lost(exc)
@@ -86,6 +89,10 @@ class HttpConnection(H11Protocol):
         super().data_received(data)
         if self.conn.their_state not in _REQUEST_OPEN:
             self.frame_timer.stop()
+
+    def _peer_host(self) -> str:
+        # uvicorn's own record of the peer (the socket's, before any X-Forwarded-For).
+        return str(self.client[0]) if self.client else "local"
 
     def eof_received(self) -> None:
         self.linger.eof_seen()

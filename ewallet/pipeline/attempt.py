@@ -66,6 +66,8 @@ class Pipeline:
         except BaseException:
             outcome.rolled_back()
             raise
+        finally:
+            instruction.trace.caller = ctx.caller
         return outcome
 
     def prepare(self, read: sessionmaker[Db], instruction: Instruction, peer: str) -> Instruction | Answer:
@@ -80,6 +82,7 @@ class Pipeline:
             with read.begin() as db:
                 ctx = self._context(db, instruction, peer)
                 self._authorise(instruction, ctx, lock=False, place=False)
+                instruction.trace.caller = ctx.caller
                 check_request_id(instruction)
                 params = validate_params(route.params, instruction.params, zone=self.services.settings.zone)
                 job = route.prepare(params, ctx)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
 from ewallet.domain.errors import Conflict, EwalletError
+from ewallet.metrics import Metrics
 from ewallet.pipeline.attempt import Outcome, Pipeline, database_failed
 from ewallet.pipeline.classify import Verdict, classify
 from ewallet.pipeline.units import Savepoint, Transaction
@@ -52,10 +53,13 @@ def policy_for(setting: str, dialect: str) -> PolicyName:
 
 
 class OwnTransaction:
-    def __init__(self, pipeline: Pipeline, write: sessionmaker[Db], read: sessionmaker[Db]) -> None:
+    def __init__(
+        self, pipeline: Pipeline, write: sessionmaker[Db], read: sessionmaker[Db], metrics: Metrics | None = None
+    ) -> None:
         self.pipeline = pipeline
         self.write = write
         self.read = read
+        self.metrics = metrics if metrics is not None else Metrics()
 
     def __call__(self, batch: list[Work]) -> list[Answer]:
         return [self.run(instruction, peer) for instruction, peer in batch]
@@ -85,23 +89,29 @@ class OwnTransaction:
                     return internal_failure(exc, route.name)
                 if verdict is Verdict.OUTCOME_UNKNOWN:
                     log.warning("connection lost while committing %s: outcome unknown", route.name)
+                    self.metrics.database_failures.labels("outcome_unknown").inc()
                     return failure(Conflict(OUTCOME_UNKNOWN))
                 # Before COMMIT the database rolls the transaction back by itself (a lost
                 # connection included), so running the instruction again is safe.
                 log.debug("running %s again after %s", route.name, type(exc).__name__)
                 last = (verdict, exc)
+                self.metrics.database_retries.inc()
                 continue
             outcome.committed()
             return outcome.answer
         assert last is not None
         verdict, cause = last
-        return database_failed(cause, route.name) if verdict is Verdict.OUTAGE else failure(Conflict())
+        if verdict is Verdict.OUTAGE:
+            self.metrics.database_failures.labels("outage").inc()
+            return database_failed(cause, route.name)
+        return failure(Conflict())
 
 
 class GroupCommit:
-    def __init__(self, pipeline: Pipeline, write: sessionmaker[Db]) -> None:
+    def __init__(self, pipeline: Pipeline, write: sessionmaker[Db], metrics: Metrics | None = None) -> None:
         self.pipeline = pipeline
         self.write = write
+        self.metrics = metrics if metrics is not None else Metrics()
 
     def __call__(self, batch: list[Work]) -> list[Answer]:
         outcomes: list[Outcome] = []
@@ -118,6 +128,7 @@ class GroupCommit:
                 answer = internal_failure(exc, f"a batch of {len(batch)} from {batch[0][0].route.name}")
             else:
                 log.warning("a batch of %d could not commit: %s", len(batch), type(exc).__name__)
+                self.metrics.database_failures.labels("batch").inc()
                 answer = failure(Conflict(BATCH_FAILED))
             return [dict(answer) for _ in batch]
         for outcome in outcomes:
@@ -137,9 +148,11 @@ class GroupCommit:
             except Exception as exc:
                 verdict = classify(exc)
                 if verdict is Verdict.LOST_RACE:
+                    self.metrics.database_retries.inc()
                     continue
                 if verdict is Verdict.INTERNAL:
                     return Outcome(internal_failure(exc, route.name))
+                self.metrics.database_failures.labels("outage").inc()
                 return Outcome(database_failed(exc, route.name))
         return Outcome(failure(Conflict()))
 

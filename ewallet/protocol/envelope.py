@@ -4,15 +4,25 @@ A valid envelope and a known route make an `Instruction`."""
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from ewallet.domain.caller import Caller
 from ewallet.domain.errors import InvalidValue
 from ewallet.protocol.errors import InvalidInstruction, SystemKeyRequired, UnknownAction
 from ewallet.routes import AUTH_KEYS, Access, Route, RouteTable
 
 ENVELOPE = frozenset({"controller", "ctype", "action", "id"})
 MAX_REQUEST_ID = 2**63
+
+
+@dataclass
+class Trace:
+    """What running an instruction found out about its caller, for the access line: filled in
+    by the pipeline (on a database thread), read by the scheduler once the answer is back.
+    Handlers and the domain never see it."""
+
+    caller: Caller | None = None
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,8 @@ class Instruction:
     id_valid: bool
     #: The result of the route's password work (Route.prepare), once it has run.
     prepared: object = None
+    #: Shared by the copies the pipeline makes (dataclasses.replace keeps the same object).
+    trace: Trace = field(default_factory=Trace, compare=False, repr=False)
 
 
 def request_id_of(obj: Any) -> tuple[Any, bool]:

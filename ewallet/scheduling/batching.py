@@ -28,8 +28,16 @@ def _deliver(results: list[tuple[asyncio.Future[Answer], Answer]]) -> None:
 class BatchThread:
     """Runs `process(batch) -> answers` on its own thread for batches of up to `max_batch`."""
 
-    def __init__(self, name: str, process: Callable[[list[Work]], list[Answer]], max_batch: int = 64) -> None:
+    def __init__(
+        self,
+        name: str,
+        process: Callable[[list[Work]], list[Answer]],
+        max_batch: int = 64,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
         self.name = name
+        #: Told each batch's size (the batch-size histogram).
+        self.on_batch = on_batch
         self.process = process
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
@@ -63,6 +71,8 @@ class BatchThread:
                     stop = True
                     break
                 batch.append(more)
+            if self.on_batch is not None:
+                self.on_batch(len(batch))
             answers = self._answers([(instruction, peer) for instruction, peer, _, _ in batch])
             by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Answer], Answer]]] = {}
             for (_, _, future, loop), answer in zip(batch, answers, strict=True):

@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ewallet.domain.errors import EwalletError, RateLimited
 from ewallet.domain.tokens import token_digest
+from ewallet.logs import log_access
+from ewallet.metrics import Metrics
 from ewallet.protocol import wire
 from ewallet.protocol.answers import Answer, failure, internal_failure, with_id
 from ewallet.protocol.envelope import Instruction, parse_instruction, request_id_of
@@ -26,6 +28,8 @@ from ewallet.settings import Settings
 
 log = logging.getLogger(__name__)
 
+#: The route of a line that named none (bad JSON, an unknown action), in the access line.
+UNRESOLVED = "-"
 _RATE_LIMITED = frozenset({Access.ANONYMOUS, Access.CLIENT})
 #: Added to a password thread's nice value (Linux caps it at 19, the lowest priority). Argon2 is
 #: built to hold whole cores for a while: at the same priority, on a machine with few cores, a
@@ -62,8 +66,10 @@ class Scheduler:
         prepare: Callable[[Instruction, str], Instruction | Answer],
         writer: BatchThread | None = None,
         readers: list[BatchThread] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics if metrics is not None else Metrics()
         self.table = table
         self.run_alone = run_alone
         self.prepare = prepare
@@ -87,23 +93,45 @@ class Scheduler:
     async def handle(self, line: bytes, peer: str) -> Answer:
         """The answer to one request line. A domain error is its answer; anything else is
         logged under a reference and answered `internal_error`: no line goes unanswered."""
+        started = time.perf_counter()
         request_id = None
+        instruction: Instruction | None = None
         try:
             obj = wire.decode(line)
             request_id, _ = request_id_of(obj)
-            answer = await self.run(parse_instruction(obj, self.table, self.settings.system_key), peer)
+            instruction = parse_instruction(obj, self.table, self.settings.system_key)
+            answer = await self._run(instruction, peer)
         except EwalletError as error:
             answer = failure(error)
         except Exception as exc:
             answer = internal_failure(exc, "a request line")
+        self._answered(instruction, peer, answer, request_id, started)
         return with_id(answer, request_id)
 
     async def run(self, instruction: Instruction, peer: str) -> Answer:
         """The answer (without the request id) to a resolved instruction."""
+        started = time.perf_counter()
+        answer = await self._run(instruction, peer)
+        self._answered(instruction, peer, answer, instruction.request_id, started)
+        return answer
+
+    def _answered(
+        self, instruction: Instruction | None, peer: str, answer: Answer, request_id: object, started: float
+    ) -> None:
+        """Every answered instruction, TCP or HTTP, passes here once: its metrics and access line."""
+        seconds = time.perf_counter() - started
+        route = instruction.route.name if instruction is not None else UNRESOLVED
+        code = str(answer.get("code", "unknown")) if answer.get("failed") else "ok"
+        caller = instruction.trace.caller if instruction is not None else None
+        self.metrics.answered(route, code, seconds)
+        log_access(peer, route, code, seconds, request_id, caller)
+
+    async def _run(self, instruction: Instruction, peer: str) -> Answer:
         route = instruction.route
         # Both anonymous `request` routes (client id and session token) count, and so does
         # creating an account (it costs a hash).
-        if (route.access in _RATE_LIMITED or route.counts_as_anonymous) and not self.anonymous_limit.allow(peer):
+        limited = route.rate_limited and (route.access in _RATE_LIMITED or route.counts_as_anonymous)
+        if limited and not self.anonymous_limit.allow(peer):
             return failure(RateLimited("too many anonymous requests from this address"))
         token = instruction.session_token
         if isinstance(token, str) and route.access is not Access.SYSTEM:

@@ -9,8 +9,9 @@ import sqlite3
 import time
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -106,3 +107,15 @@ def snapshot_factory(engine: Engine) -> sessionmaker[Session]:
     if engine.dialect.name == "postgresql":
         options.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
     return sessionmaker(engine.execution_options(**options), expire_on_commit=False, autoflush=False)
+
+
+def database_answers(bind: Engine | Connection) -> bool:
+    """Whether the database answers a trivial query, on a connection of its own (never the
+    caller's transaction, which a failure would leave unusable)."""
+    engine = bind.engine
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return False
+    return True

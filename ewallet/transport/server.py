@@ -76,6 +76,7 @@ class Connection(asyncio.Protocol):
             return
         self.transport.set_write_buffer_limits(high=self.settings.max_unsent)
         self.server.connections.add(self)
+        log.debug("TCP connection from %s opened", self.peer)
         self.task = self.loop.create_task(self.serve())
         self.idle_timer.start()
 
@@ -108,6 +109,8 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.queue.close()
         self.queue.clear()
+        if self in self.server.connections:
+            log.debug("TCP connection from %s closed", self.peer)
         self.server.connections.discard(self)
         self.server.cap.give_back(self)
         self.frame_timer.stop()

@@ -28,6 +28,7 @@ KINDS = ("transfer", "invoice", "time", "conversion")
 #: How each method is called here: every positional and keyword variant it offers, with values
 #: the server's parameter models accept.
 CALLS: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {
+    "ping": [((), {})],
     "request_client_id": [((), {})],
     "request_session_token": [((CLIENT_ID,), {}), ((CLIENT_ID, "01-01-2030 00:00:00"), {})],
     "create_account": [
