@@ -157,6 +157,19 @@ class TestListings:
             for start, word in zip(starts, row[starts[0] :].split(), strict=True):
                 assert row[start:].startswith(word)
 
+    async def test_history_pages_with_n_and_before(self, server: Running) -> None:
+        done = await shell(
+            server, *WITH_BOB, "supply 100", "pay bob 10", "transfer bob 5", "history 1", "history 2 --before 5"
+        )
+        assert done.status == 0, done.err
+        rows = [line.split()[3:] for line in done.lines]
+        assert rows[8] == ["transfer", "alice@example.com", "bob@example.com", "5"]
+        assert done.lines[9] == "older records: history 1 --before 5"
+        assert rows[12:] == [
+            ["incoming", "ewallet-system", "alice@example.com", "100"],
+            ["payment", "alice@example.com", "bob@example.com", "10"],
+        ]
+
     async def test_invoices_and_contacts(self, server: Running) -> None:
         done = await shell(server, *WITH_BOB, "supply 40", "pay bob@example.com 10", "invoices", "contacts")
         assert done.status == 0, done.out
