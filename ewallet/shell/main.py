@@ -8,8 +8,11 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+import ewallet.shell.accounts as accounts
+import ewallet.shell.listings as listings
+import ewallet.shell.money as money
+import ewallet.shell.resources as resources
 from ewallet.client import ConnectionFailed
-from ewallet.shell import accounts, listings, money, resources
 from ewallet.shell.link import Link
 from ewallet.shell.registry import Registry
 from ewallet.shell.state import Shell, UsageError
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         if interactive:
-            from ewallet.shell import terminal
+            import ewallet.shell.terminal as terminal
 
             shell = Shell(link, interactive=True, ask_secret=terminal.ask_secret)
             return terminal.converse(registry(), shell, args.history)
