@@ -205,3 +205,17 @@ class TestClosedStdout:
         err = await asyncio.wait_for(process.stderr.read(), 60)
         assert await process.wait() == 141
         assert err == b""
+
+
+class TestShellServerAddress:
+    """`ewallet shell` finds the server the same way as `ewallet call`."""
+
+    async def test_the_servers_variables_are_honoured(self, server: Running) -> None:
+        done = await ewallet("shell", stdin="help quit\n", env={"EWALLET_PORT": str(server.port)})
+        assert done.status == 0, done.err
+        assert "leave the shell" in done.out
+
+    async def test_unreachable_is_status_3_and_one_line(self) -> None:
+        done = await ewallet("shell", stdin="help quit\n", env={"EWALLET_PORT": str(closed_port())})
+        assert done.status == 3
+        assert len(done.err.splitlines()) == 1 and done.err.startswith("ewallet shell: ")

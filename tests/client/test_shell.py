@@ -1,5 +1,5 @@
 """`ewallet shell` run as a subprocess with commands piped in: friendly commands, plain-word
-errors and never a traceback, passwords read from the next line, exit status 0 / 1 / 2."""
+errors and never a traceback, passwords read from the next line, exit status 0 / 1 / 3."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import asyncio
 import json
 import os
 from pathlib import Path
+
+from prompt_toolkit.history import FileHistory
 
 from tests.client.helpers import EWALLET, Finished, ewallet
 from tests.support import PASSWORD, Running, new_account
@@ -44,13 +46,13 @@ class TestAccounts:
 
     async def test_a_missing_password_line_is_an_error(self, server: Running) -> None:
         done = await ewallet("shell", "--port", str(server.port), stdin="register alice@example.com alice\n")
-        assert done.status == 1
-        assert done.lines == ["error: a password was expected on the next line"]
+        assert (done.status, done.out) == (1, "")
+        assert done.err.splitlines() == ["error: a password was expected on the next line"]
 
     async def test_a_wrong_password_is_an_error_in_plain_words(self, server: Running) -> None:
         done = await shell(server, f"register alice@example.com alice {PASSWORD}", "login alice Wrong!2345word")
         assert done.status == 1
-        assert done.lines[-1].startswith("error (invalid_credentials): ")
+        assert done.err.splitlines()[-1].startswith("error (invalid_credentials): ")
 
     async def test_logout_names_the_account_that_becomes_active(self, server: Running) -> None:
         done = await shell(server, *WITH_BOB, f"login bob {PASSWORD}", "logout", "whoami")
@@ -88,16 +90,18 @@ class TestMoney:
     async def test_a_refused_command_shows_the_error_and_the_script_goes_on(self, server: Running) -> None:
         done = await shell(server, *ALICE, "supply 5", "transfer nobody@example.com 1", "convert credits 10", "balance")
         assert done.status == 1
-        assert done.lines[3].startswith("error (not_found): ")
-        assert done.lines[4].startswith("error (insufficient_credits): ")
-        assert done.lines[5] == "5 credits; clock: 0.00 minutes (inactive)"
+        errors = done.err.splitlines()
+        assert errors[0].startswith("error (not_found): ")
+        assert errors[1].startswith("error (insufficient_credits): ")
+        assert done.lines[3] == "5 credits; clock: 0.00 minutes (inactive)"
 
     async def test_bad_arguments_are_explained(self, server: Running) -> None:
         done = await shell(server, *ALICE, "supply lots", "pay bob@example.com", "convert hours 3", 'pay "bob 1')
         assert done.status == 1
-        assert done.lines[2:] == [
+        assert done.lines[2:] == []
+        assert done.err.splitlines() == [
             "error: not a number: lots",
-            "error: usage: pay EMAIL CREDITS",
+            "error: usage: pay NAME|EMAIL CREDITS",
             "error: usage: convert credits N | convert minutes M",
             "error: No closing quotation",
         ]
@@ -130,9 +134,10 @@ class TestTimer:
     async def test_a_timer_in_the_wrong_state_is_refused(self, server: Running) -> None:
         done = await shell(server, *ALICE, "timer stop", "timer start", "timer fly")
         assert done.status == 1
-        assert done.lines[2].startswith("error (timer_state): ")
-        assert done.lines[3].startswith("error (insufficient_clock): ")
-        assert done.lines[4] == "error: usage: timer start|pause|resume|stop|status"
+        errors = done.err.splitlines()
+        assert errors[0].startswith("error (timer_state): ")
+        assert errors[1].startswith("error (insufficient_clock): ")
+        assert errors[2] == "error: usage: timer start|pause|resume|stop|status"
 
 
 class TestListings:
@@ -151,6 +156,19 @@ class TestListings:
         for row in rows:
             for start, word in zip(starts, row[starts[0] :].split(), strict=True):
                 assert row[start:].startswith(word)
+
+    async def test_history_pages_with_n_and_before(self, server: Running) -> None:
+        done = await shell(
+            server, *WITH_BOB, "supply 100", "pay bob 10", "transfer bob 5", "history 1", "history 2 --before 5"
+        )
+        assert done.status == 0, done.err
+        rows = [line.split()[3:] for line in done.lines]
+        assert rows[8] == ["transfer", "alice@example.com", "bob@example.com", "5"]
+        assert done.lines[9] == "older records: history 1 --before 5"
+        assert rows[12:] == [
+            ["incoming", "ewallet-system", "alice@example.com", "100"],
+            ["payment", "alice@example.com", "bob@example.com", "10"],
+        ]
 
     async def test_invoices_and_contacts(self, server: Running) -> None:
         done = await shell(server, *WITH_BOB, "supply 40", "pay bob@example.com 10", "invoices", "contacts")
@@ -184,8 +202,8 @@ class TestRawAndHelp:
     async def test_a_failed_raw_answer_is_printed_and_counts_as_failure(self, server: Running) -> None:
         done = await shell(server, 'raw {"controller": "client", "ctype": "action", "action": "explode"}', "raw [1]")
         assert done.status == 1
-        assert json.loads(done.lines[0])["code"] == "unknown_action"
-        assert done.lines[1] == "error: raw takes one JSON object"
+        assert json.loads(done.lines[0])["code"] == "unknown_action"  # the answer itself is output
+        assert done.err.splitlines() == ["error: raw takes one JSON object"]
 
     async def test_help_lists_the_commands(self, server: Running) -> None:
         done = await shell(server, "help", "help transfer")
@@ -208,11 +226,12 @@ class TestRawAndHelp:
             "quit",
         ):
             assert command in done.out
-        assert "transfer EMAIL CREDITS: transfer credits to another account." in done.lines
+        assert "Undocumented" not in done.out and "EOF" not in done.out
+        assert done.lines[-3:-1] == ["usage: transfer NAME|EMAIL CREDITS", "  transfer credits to another account"]
 
     async def test_an_unknown_command_is_named(self, server: Running) -> None:
         done = await shell(server, "dance now")
-        assert (done.status, done.lines) == (1, ["unknown command: dance (try help)"])
+        assert (done.status, done.out, done.err) == (1, "", "unknown command: dance (try help)\n")
 
     async def test_quit_ends_the_script(self, server: Running) -> None:
         done = await shell(server, "quit", "dance")
@@ -226,7 +245,7 @@ class TestExitStatus:
     async def test_one_when_a_command_failed(self, server: Running) -> None:
         done = await shell(server, "balance")
         assert done.status == 1
-        assert done.lines[0].startswith("error (not_logged_in): ")
+        assert done.out == "" and done.err.startswith("error (not_logged_in): ")
 
     async def test_two_with_a_message_when_the_server_is_down(self) -> None:
         done = await ewallet("shell", "--port", "1", stdin="balance\n")
@@ -251,8 +270,8 @@ class TestExitStatus:
             process.stdin.write(b"help quit\n")
             await asyncio.wait_for(process.stdout.readline(), 30)
         out, err = await asyncio.wait_for(process.communicate(b"balance\n"), 30)
-        assert out == b""
-        assert process.returncode == 2
+        assert out == b"  leave the shell (so does Ctrl-D)\n"  # the rest of help's answer
+        assert process.returncode == 3
         assert b"ewallet shell: " in err and b"Traceback" not in err
 
 
@@ -272,7 +291,8 @@ class TestConversation:
         first = await asyncio.wait_for(process.stdout.readline(), 30)
         assert first.startswith(b"account alice@example.com created")
         process.stdin.write(b"balance\n")
-        second = await asyncio.wait_for(process.stdout.readline(), 30)
+        assert process.stderr is not None
+        second = await asyncio.wait_for(process.stderr.readline(), 30)
         assert second.startswith(b"error (not_logged_in): ")
         await asyncio.wait_for(process.communicate(b"quit\n"), 30)
         assert process.returncode == 1
@@ -322,4 +342,5 @@ class TestOnATerminal:
         os.close(main)
         assert process.returncode == 0, shown
         assert "ewallet [alice@example.com | 0 credits]> " in shown  # the prompt names account and balance
-        assert history.read_text().splitlines() == ["login alice ********", "whoami", "quit"]
+        kept = list(reversed(list(FileHistory(str(history)).load_history_strings())))
+        assert kept == ["login alice ********", "whoami", "quit"]

@@ -1,15 +1,21 @@
-"""The shell's pieces without a server: history redaction, tables, password prompts, prompt."""
+"""The shell's pieces without a server: history redaction, tables, error sentences, completion,
+paging, and which instructions the link may send again."""
 
 from __future__ import annotations
 
-import io
-from typing import Any
+import json
 
 import pytest
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
 
-from ewallet import shell
 from ewallet.client import EWalletError
-from ewallet.shell import EwalletShell, redact, table
+from ewallet.shell.link import Link, repeatable
+from ewallet.shell.listings import _page, _paging
+from ewallet.shell.main import registry
+from ewallet.shell.state import Shell, UsageError
+from ewallet.shell.terminal import ShellCompleter
+from ewallet.shell.text import describe, redact, table
 
 SECRET = "S3cret!pass"
 
@@ -73,65 +79,98 @@ class TestTable:
         assert table(["id", "date"], []) == "id  date\n--  ----"
 
 
-class FakeClient:
-    """Records what the shell asks of the library."""
+class TestDescribe:
+    def test_a_refusal_names_its_code(self) -> None:
+        assert describe(EWalletError("not_found", "no such account")) == "error (not_found): no such account"
 
-    def __init__(self, credits: int | None = None) -> None:
-        self.calls: list[tuple[str, tuple[Any, ...]]] = []
-        self.credits = credits
+    def test_a_throttled_login_gives_the_wait_when_the_answer_carries_it(self) -> None:
+        exc = EWalletError("rate_limited", "too many failed logins", {"retry_after": 4})
+        assert describe(exc) == "error (rate_limited): too many failed logins; try again in 4 s"
 
-    def login(self, who: str, password: str) -> dict[str, Any]:
-        self.calls.append(("login", (who, password)))
-        return {"account": "alice@example.com"}
-
-    def view_account(self) -> dict[str, Any]:
-        return {"account": "alice@example.com"}
-
-    def view_credit_ewallet(self) -> dict[str, Any]:
-        if self.credits is None:
-            raise EWalletError("not_logged_in", "no account is logged in on this session")
-        return {"ewallet_data": {"credits": self.credits}}
+    def test_a_throttled_login_says_try_later_otherwise(self) -> None:
+        exc = EWalletError("rate_limited", "too many failed logins for this account; wait before retrying")
+        assert describe(exc).endswith("wait before retrying; try again later")
 
 
-def run_shell(client: Any, commands: str, *, interactive: bool = False) -> tuple[EwalletShell, str]:
-    out = io.StringIO()
-    sh = EwalletShell(client, interactive=interactive, stdin=io.StringIO(commands), stdout=out)
-    sh.use_rawinput = False
-    sh.cmdloop()
-    return sh, out.getvalue()
+def completions(text: str, partners: dict[str, str] | None = None) -> list[str]:
+    shell = Shell(Link("127.0.0.1", 1), interactive=True, ask_secret=lambda _: "", partners=partners or {})
+    found = ShellCompleter(registry(), shell).get_completions(Document(text), CompleteEvent(completion_requested=True))
+    return [completion.text for completion in found]
 
 
-class TestPasswordPrompt:
-    def test_a_terminal_user_is_asked_without_echo(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        asked: list[str] = []
+class TestCompletion:
+    def test_command_names(self) -> None:
+        assert completions("ti") == ["timer"]
+        assert "pay" in completions("")
 
-        def fake_getpass(prompt: str = "") -> str:
-            asked.append(prompt)
-            return SECRET
+    def test_a_commands_words(self) -> None:
+        assert completions("timer s") == ["start", "stop", "status"]
+        assert completions("timer pa") == ["pause"]
+        assert completions("convert ") == ["credits", "minutes"]
 
-        monkeypatch.setattr(shell.getpass, "getpass", fake_getpass)
-        client = FakeClient()
-        _sh, out = run_shell(client, "login alice\nquit\n", interactive=True)
-        assert asked == ["password: "]
-        assert client.calls == [("login", ("alice", SECRET))]
-        assert SECRET not in out
+    def test_words_after_a_subcommand(self) -> None:
+        assert completions("sheet inv") == ["invoice"]
+        assert completions("sheet invoice sw") == ["switch"]
+        assert completions("contact list ") == ["new", "switch", "remove"]
 
-    def test_a_script_gives_it_on_the_next_line(self) -> None:
-        client = FakeClient()
-        sh, out = run_shell(client, f"login alice\n{SECRET}\n")
-        assert client.calls == [("login", ("alice", SECRET))]
-        assert (sh.failures, out) == (0, "logged in as alice@example.com\n")
+    def test_partner_emails_seen_in_this_run(self) -> None:
+        partners = {"bob": "bob@example.com", "carol": "carol@example.com"}
+        assert completions("pay b", partners) == ["bob@example.com"]
+        assert completions("transfer ", partners) == ["bob@example.com", "carol@example.com"]
+
+    def test_help_completes_command_names(self) -> None:
+        assert completions("help tra") == ["transfer"]
+
+    def test_nothing_past_the_last_word(self) -> None:
+        assert completions("timer start ") == []
+        assert completions("dance ") == []
 
 
-class TestPrompt:
-    def test_shows_the_active_account_and_its_balance(self) -> None:
-        sh, _ = run_shell(FakeClient(credits=42), f"login alice {SECRET}\n", interactive=True)
-        assert sh.prompt == "ewallet [alice@example.com | 42 credits]> "
+class TestPaging:
+    def test_the_latest_page_and_whether_older_ones_remain(self) -> None:
+        assert _page([5, 1, 3, 2, 4], 2, None) == ([4, 5], True)
+        assert _page([1, 2], 5, None) == ([1, 2], False)
 
-    def test_is_plain_when_nobody_is_logged_in(self) -> None:
-        sh, _ = run_shell(FakeClient(), "help\n", interactive=True)
-        assert sh.prompt == "ewallet> "
+    def test_before_an_id(self) -> None:
+        assert _page([1, 2, 3, 4, 5], 2, 4) == ([2, 3], True)
+        assert _page([1, 2, 3, 4, 5], 2, 3) == ([1, 2], False)
 
-    def test_is_empty_when_a_script_pipes_commands(self) -> None:
-        sh, out = run_shell(FakeClient(credits=1), "quit\n")
-        assert (sh.prompt, out) == ("", "")
+    def test_arguments(self) -> None:
+        assert _paging([]) == (20, None)
+        assert _paging(["5", "--before", "12"]) == (5, 12)
+        assert _paging(["--before", "12"]) == (20, 12)
+
+    @pytest.mark.parametrize("args", [["0"], ["x"], ["--before"], ["--before", "x"]])
+    def test_bad_arguments_are_refused(self, args: list[str]) -> None:
+        with pytest.raises(UsageError):
+            _paging(args)
+
+
+def line(**instruction: object) -> bytes:
+    return json.dumps({"controller": "client", "ctype": "action", **instruction}).encode()
+
+
+class TestRepeatable:
+    @pytest.mark.parametrize(
+        "instruction",
+        [
+            {"action": "view", "view": "account"},
+            {"action": "switch", "switch": "contact_list", "list_id": 2},
+            {"action": "login", "user_name": "alice", "user_pass": SECRET},
+            {"action": "pay", "pay": "bob@example.com", "credits": 5, "idempotency_key": "k1"},
+        ],
+    )
+    def test_reads_and_keyed_instructions_may_be_sent_again(self, instruction: dict[str, object]) -> None:
+        assert repeatable(line(**instruction))
+
+    @pytest.mark.parametrize(
+        "instruction",
+        [
+            {"action": "pay", "pay": "bob@example.com", "credits": 5},
+            {"action": "start", "start": "clock_timer"},
+            {"action": "logout"},
+            {"action": "new", "new": "account"},
+        ],
+    )
+    def test_anything_else_is_never_sent_twice(self, instruction: dict[str, object]) -> None:
+        assert not repeatable(line(**instruction))

@@ -1,0 +1,85 @@
+"""The shell's connection: a Client that survives the server closing the connection (idle timeout,
+restart). It reconnects and keeps the same client id and session token, because the session lives
+in the database and is still valid; it re-sends an instruction only when that cannot apply it
+twice."""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from ewallet.client import Client, ConnectionFailed
+
+#: Actions that change nothing when they run twice: reads, switching to an object (switching to
+#: the already active one changes nothing, PROTOCOL §6) and login (moves the account to the top).
+REPEATABLE_ACTIONS = frozenset({"view", "switch", "login"})
+
+
+class AnswerLost(ConnectionFailed):
+    """The instruction was sent, the connection dropped before its answer, and re-sending it could
+    apply it twice: whether it was applied is unknown."""
+
+
+def repeatable(line: bytes) -> bool:
+    """Whether re-sending this request line is safe: a read, or an instruction whose
+    idempotency_key makes the server answer a repeat with the stored response."""
+    try:
+        instruction = json.loads(line)
+    except ValueError:
+        return False
+    if not isinstance(instruction, dict):
+        return False
+    return instruction.get("action") in REPEATABLE_ACTIONS or "idempotency_key" in instruction
+
+
+def closed_by_peer(sock: socket.socket) -> bool:
+    """Whether the server already closed this idle connection (EOF or reset waiting to be read)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+class Link(Client):
+    """`Link(host, port, on_reconnect=...)`: the blocking Client, reconnecting as described above.
+    `on_reconnect` is told (with a sentence) each time a new connection replaced a lost one."""
+
+    def __init__(self, host: str, port: int, *, on_reconnect: Callable[[str], None] = lambda _: None) -> None:
+        super().__init__(host, port)
+        self.on_reconnect = on_reconnect
+        self._had_connection = False
+
+    def connect(self) -> None:
+        if self._sock is not None:
+            return
+        super().connect()
+        if self._had_connection:
+            kept = "session kept" if self.session_token else "no session yet"
+            self.on_reconnect(f"reconnected to {self.host}:{self.port} ({kept})")
+        self._had_connection = True
+
+    def _exchange(self, line: bytes) -> dict[str, Any]:
+        if self._sock is not None and closed_by_peer(self._sock):
+            self.close()  # closed while we were idle: nothing was sent on it, so nothing is lost
+        self.connect()  # a failure here sent nothing
+        try:
+            return super()._exchange(line)
+        except ConnectionFailed as exc:
+            if not repeatable(line):
+                raise AnswerLost(
+                    f"{exc.message} before the answer arrived; the instruction may or may not have been applied"
+                ) from None
+        self.connect()
+        return super()._exchange(line)
+
+    def interrupted(self) -> None:
+        """The user interrupted a call: the answer may still arrive on this connection, so drop it."""
+        self.close()
+
+    def open_session(self) -> tuple[str, str]:
+        self.session_token = None  # a new session: requests go without the old ids
+        return super().open_session()
