@@ -247,13 +247,13 @@ class TestExitStatus:
         assert done.status == 1
         assert done.out == "" and done.err.startswith("error (not_logged_in): ")
 
-    async def test_two_with_a_message_when_the_server_is_down(self) -> None:
+    async def test_three_with_a_message_when_the_server_is_down(self) -> None:
         done = await ewallet("shell", "--port", "1", stdin="balance\n")
-        assert (done.status, done.out) == (2, "")
+        assert (done.status, done.out) == (3, "")
         assert done.err.startswith("ewallet shell: cannot connect to 127.0.0.1:1")
         assert "Traceback" not in done.err
 
-    async def test_two_when_the_server_goes_away_midway(self, sqlite_url: str) -> None:
+    async def test_three_when_the_server_goes_away_midway(self, sqlite_url: str) -> None:
         from tests.support import running_server
 
         async with running_server(sqlite_url) as running:
