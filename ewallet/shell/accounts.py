@@ -3,9 +3,13 @@ close-account."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ewallet.shell.registry import PARTNER, Command
 from ewallet.shell.state import Shell, UsageError
 
+#: How the server writes a record's time (PROTOCOL: day-month-year).
+STAMP = "%d-%m-%Y %H:%M:%S"
 EDITABLE = {"name": "user_name", "email": "user_email", "phone": "user_phone", "alias": "user_alias"}
 
 
@@ -42,15 +46,15 @@ def switch(shell: Shell, args: list[str]) -> None:
 
 
 def edit(shell: Shell, args: list[str]) -> None:
-    field, value = EDIT.args(args, 2)[:2]
+    field, *words = EDIT.args(args, 2)
+    value = " ".join(words)  # edit name Alice Smith: the rest of the line is the value
     if field not in EDITABLE:
         raise UsageError(f"usage: {EDIT.usage}")
     fields = {EDITABLE[field]: value}
     if field == "email":  # the server applies a new email only with the current password
         fields["current_pass"] = shell.ask_secret("current password: ")
     answer = shell.link.edit_account(**fields)
-    data = answer["account_data"]
-    shell.say(f"{field} changed: {data['name']} <{data['email']}>")
+    shell.say(f"{field} changed to {answer['account_data'][field]}")
 
 
 def password(shell: Shell, args: list[str]) -> None:
@@ -64,11 +68,23 @@ def password(shell: Shell, args: list[str]) -> None:
     shell.say("password changed")
 
 
+def _events(records: dict[str, str], what: str) -> list[tuple[datetime, str, str]]:
+    """(time, stamp, what) in record order; stamps read as times (as text, 02-02 sorts before 30-01)."""
+    return [(datetime.strptime(records[rid], STAMP), records[rid], what) for rid in sorted(records, key=int)]
+
+
 def logins(shell: Shell, args: list[str]) -> None:
-    ins = shell.link.view_login_records()["login_records"]
-    outs = shell.link.view_logout_records()["logout_records"]
-    rows = sorted([[stamp, "login"] for stamp in ins.values()] + [[stamp, "logout"] for stamp in outs.values()])
-    shell.say("\n".join(f"{stamp}  {what}" for stamp, what in rows) if rows else "no logins recorded")
+    """Logins and logouts merged in time order. Stamps have whole seconds: within one second a
+    logout is put after the logins still open, so `login, logout, login` reads as it happened."""
+    ins = _events(shell.link.view_login_records()["login_records"], "login")
+    outs = _events(shell.link.view_logout_records()["logout_records"], "logout")
+    rows, open_ = [], 0
+    while ins or outs:
+        take_out = bool(outs) and (not ins or outs[0][0] < ins[0][0] or (outs[0][0] == ins[0][0] and open_ > 0))
+        _, stamp, what = (outs if take_out else ins).pop(0)
+        open_ += -1 if take_out else 1
+        rows.append(f"{stamp}  {what}")
+    shell.say("\n".join(rows) if rows else "no logins recorded")
 
 
 def close_account(shell: Shell, args: list[str]) -> None:

@@ -12,6 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ewallet.client import Client, ConnectionFailed
+from ewallet.client.sync import prepare, result
+
+#: What the shell says when the server no longer knows its session and it opened another one.
+NEW_SESSION = (
+    "the server no longer knows this shell's session (it expired, or the server's database was reset); "
+    "a new session is open: log in again"
+)
 
 #: Actions that change nothing when they run twice: reads, switching to an object (switching to
 #: the already active one changes nothing, PROTOCOL §6) and login (moves the account to the top).
@@ -46,7 +53,8 @@ def closed_by_peer(sock: socket.socket) -> bool:
 
 class Link(Client):
     """`Link(host, port, on_reconnect=...)`: the blocking Client, reconnecting as described above.
-    `on_reconnect` is told (with a sentence) each time a new connection replaced a lost one."""
+    `on_reconnect` is told (with a sentence) each time a new connection replaced a lost one, and
+    each time a new session replaced one the server no longer knows (see `_send`)."""
 
     def __init__(self, host: str, port: int, *, on_reconnect: Callable[[str], None] = lambda _: None) -> None:
         super().__init__(host, port)
@@ -75,6 +83,22 @@ class Link(Client):
                 ) from None
         self.connect()
         return super()._exchange(line)
+
+    def _send(self, instruction: dict[str, Any], *, session: bool = True) -> dict[str, Any]:
+        """As Client's; but when the server answers `unauthorized` to the session's ids (the session
+        expired, or the server's database no longer holds it), a new session is opened and the
+        instruction sent once more on it. That is safe: an unauthorized instruction was applied
+        to nothing. The login cannot be kept (it belonged to the old session): the user is told."""
+        addressed = session and self.session_token is not None and instruction.get("controller") != "system"
+        answer = self._exchange(self._line(instruction, session))
+        if addressed and answer.get("failed") is True and answer.get("code") == "unauthorized":
+            self.open_session()
+            self.on_reconnect(NEW_SESSION)
+            answer = self._exchange(self._line(instruction, session))
+        return result(answer)
+
+    def _line(self, instruction: dict[str, Any], session: bool) -> bytes:
+        return prepare(instruction, (self.client_id, self.session_token), self.system_key, with_session=session)
 
     def interrupted(self) -> None:
         """The user interrupted a call: the answer may still arrive on this connection, so drop it."""

@@ -247,13 +247,13 @@ class TestExitStatus:
         assert done.status == 1
         assert done.out == "" and done.err.startswith("error (not_logged_in): ")
 
-    async def test_two_with_a_message_when_the_server_is_down(self) -> None:
+    async def test_three_with_a_message_when_the_server_is_down(self) -> None:
         done = await ewallet("shell", "--port", "1", stdin="balance\n")
-        assert (done.status, done.out) == (2, "")
+        assert (done.status, done.out) == (3, "")
         assert done.err.startswith("ewallet shell: cannot connect to 127.0.0.1:1")
         assert "Traceback" not in done.err
 
-    async def test_two_when_the_server_goes_away_midway(self, sqlite_url: str) -> None:
+    async def test_three_when_the_server_goes_away_midway(self, sqlite_url: str) -> None:
         from tests.support import running_server
 
         async with running_server(sqlite_url) as running:
@@ -344,3 +344,64 @@ class TestOnATerminal:
         assert "ewallet [alice@example.com | 0 credits]> " in shown  # the prompt names account and balance
         kept = list(reversed(list(FileHistory(str(history)).load_history_strings())))
         assert kept == ["login alice ********", "whoami", "quit"]
+
+
+class TestExpiredSession:
+    async def test_a_new_session_is_opened_and_the_user_told_to_log_in_again(self, sqlite_url: str) -> None:
+        from tests.support import running_server
+
+        async with running_server(sqlite_url, session_lifetime=60) as running:
+            process = await asyncio.create_subprocess_exec(
+                *EWALLET,
+                "shell",
+                "--port",
+                str(running.port),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+            for line in ALICE:
+                process.stdin.write(line.encode() + b"\n")
+                await asyncio.wait_for(process.stdout.readline(), 30)
+            running.clock.advance(120)  # the session has expired
+            process.stdin.write(b"whoami\n")
+            told = await asyncio.wait_for(process.stderr.readline(), 30)
+            assert told.decode().startswith("the server no longer knows this shell's session")
+            assert told.rstrip().endswith(b"log in again")
+            refused = await asyncio.wait_for(process.stderr.readline(), 30)
+            assert refused.startswith(b"error (not_logged_in): ")  # the new session, not unauthorized
+            out, err = await asyncio.wait_for(
+                process.communicate(f"login alice {PASSWORD}\nwhoami\nsupply 3\n".encode()), 30
+            )
+            assert out.decode().splitlines() == [
+                "logged in as alice@example.com",
+                "alice <alice@example.com> (account 1, LoggedIn)",
+                "supplied 3; balance 3 credits",
+            ]
+            assert err == b""
+            assert process.returncode == 1  # whoami failed
+
+    async def test_a_register_on_an_expired_session_goes_through(self, sqlite_url: str) -> None:
+        from tests.support import running_server
+
+        async with running_server(sqlite_url, session_lifetime=60) as running:
+            process = await asyncio.create_subprocess_exec(
+                *EWALLET,
+                "shell",
+                "--port",
+                str(running.port),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.write(b"help quit\n")
+            await asyncio.wait_for(process.stdout.readline(), 30)
+            running.clock.advance(120)
+            out, err = await asyncio.wait_for(process.communicate(ALICE[0].encode() + b"\n"), 30)
+        assert (
+            out.decode().splitlines()[-1] == "account alice@example.com created; log in with: login alice@example.com"
+        )
+        assert err.decode().count("log in again") == 1
+        assert process.returncode == 0
