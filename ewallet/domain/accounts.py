@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -164,7 +165,8 @@ def check_peer(db: Db, peer: str, now: datetime, peer_rate: int) -> None:
 
 def check_throttle(account: Account | None, now: datetime) -> None:
     if account is not None and account.throttled_until is not None and account.throttled_until > now:
-        raise ThrottledLogin("too many failed logins for this account; wait before retrying")
+        wait = math.ceil((account.throttled_until - now).total_seconds())
+        raise ThrottledLogin(f"too many failed logins for this account; try again in {wait} s")
 
 
 def record_failure(db: Db, account: Account | None, peer: str, now: datetime, failure_limit: int) -> None:

@@ -24,13 +24,14 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
 
 def describe(exc: EWalletError) -> str:
     """One line for a refused instruction. A throttled login says how long to wait when the answer
-    carries it (`retry_after`, seconds); today's server does not, so it says to try later."""
+    carries it (`retry_after`, seconds) or the message says it (the server's own "try again in N
+    s"); otherwise it says to try later."""
     text = f"error ({exc.code}): {exc.message}"
     if exc.code == "rate_limited":
         wait = exc.response.get("retry_after")
         if isinstance(wait, int | float) and not isinstance(wait, bool):
             text += f"; try again in {wait:g} s"
-        else:
+        elif "try again" not in exc.message and "wait" not in exc.message:
             text += "; try again later"
     return text
 

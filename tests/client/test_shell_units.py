@@ -87,9 +87,13 @@ class TestDescribe:
         exc = EWalletError("rate_limited", "too many failed logins", {"retry_after": 4})
         assert describe(exc) == "error (rate_limited): too many failed logins; try again in 4 s"
 
-    def test_a_throttled_login_says_try_later_otherwise(self) -> None:
-        exc = EWalletError("rate_limited", "too many failed logins for this account; wait before retrying")
-        assert describe(exc).endswith("wait before retrying; try again later")
+    def test_a_throttled_login_repeats_the_servers_wait(self) -> None:
+        exc = EWalletError("rate_limited", "too many failed logins for this account; try again in 4 s")
+        assert describe(exc) == "error (rate_limited): too many failed logins for this account; try again in 4 s"
+
+    def test_a_refusal_without_a_wait_says_try_later(self) -> None:
+        exc = EWalletError("rate_limited", "too many anonymous requests from this address")
+        assert describe(exc).endswith("from this address; try again later")
 
 
 def completions(text: str, partners: dict[str, str] | None = None) -> list[str]:

@@ -186,6 +186,18 @@ class TestLoginThrottling:
         any_server.clock.advance(0.5)
         await logged_in(client, user_name="alice")
 
+    async def test_the_refusal_says_how_long_to_wait(self, any_server: Running) -> None:
+        client = await any_server.session()
+        await new_account(client, name="alice")
+        await self.fail(client, 5)
+        answer = refused(await login(client, user_name="alice"), "rate_limited")
+        assert answer["error"].endswith("try again in 1 s")
+        any_server.clock.advance(1)
+        await self.fail(client, 1)  # the sixth failure: 2 s now
+        any_server.clock.advance(0.5)
+        answer = refused(await login(client, user_name="alice"), "rate_limited")
+        assert answer["error"].endswith("try again in 2 s")  # 1.5 s rounded up: never too early
+
     async def test_caps_the_wait_at_fifteen_minutes(self, any_server: Running) -> None:
         client = await any_server.session()
         await new_account(client, name="alice")
