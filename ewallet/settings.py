@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENV_PREFIX = "EWALLET_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-#: The shortest system key accepted (§8); a shorter one refuses the start instead of being ignored.
+#: The shortest system key accepted; a shorter one refuses the start instead of being ignored.
 SYSTEM_KEY_MIN = 32
 
 

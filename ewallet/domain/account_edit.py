@@ -70,7 +70,7 @@ class EditOutcome:
 
     def explain(self) -> str:
         reasons = [f"{NAMED[name]}: {self.refused[name]}" for name in NAMED if name in self.refused]
-        # PROTOCOL §11: the message gives the reason for each field, e.g.
+        # The protocol's rule: the message gives the reason for each field, e.g.
         # "user_pass: current_pass is required; user_email: current_pass is wrong".
         return "; ".join(reasons)
 

@@ -1,5 +1,5 @@
 """`ping`: is this process alive and does its database answer? Anonymous and not rate-limited,
-for load balancers' health checks (PROTOCOL §12).
+for load balancers' health checks.
 
 It must answer while the database is down. The pipeline's transaction never reaches the
 database for it (no authentication, and the session connects lazily), so the handler probes

@@ -1,4 +1,4 @@
-"""The reply of `ping` (PROTOCOL §12)."""
+"""The reply of `ping` (docs/protocol.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ewallet.schemas.base import Params, Reply
 
 
 class PingParams(Params):
-    """None of its own. §12 lets every instruction carry the session's `client_id` and
+    """None of its own. The protocol lets every new instruction carry the session's `client_id` and
     `session_token`; ping, being anonymous, accepts them from a client that always sends them
     and looks at neither."""
 

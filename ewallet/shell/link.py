@@ -21,7 +21,7 @@ NEW_SESSION = (
 )
 
 #: Actions that change nothing when they run twice: reads, switching to an object (switching to
-#: the already active one changes nothing, PROTOCOL §6) and login (moves the account to the top).
+#: the already active one changes nothing) and login (moves the account to the top).
 REPEATABLE_ACTIONS = frozenset({"view", "switch", "login"})
 
 

@@ -1,5 +1,5 @@
 """Commands that list records: history (pages over the active transfer sheet's records, newest
-page first), invoices, contacts. PROTOCOL §12's history instruction does not exist yet; once it
+page first), invoices, contacts. The protocol's history instruction does not exist yet; once it
 does, `history` should page with its cursor instead of viewing record by record."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Commands that move value: balance, supply, pay, transfer, convert, timer. Every money
 instruction carries a fresh idempotency key, so the link may re-send it after a lost answer and
-the server applies it once (PROTOCOL §7 Idempotency)."""
+the server applies it once (docs/protocol.md, idempotency keys)."""
 
 from __future__ import annotations
 

@@ -61,7 +61,7 @@ class Shell:
     def partner(self, word: str) -> str:
         """An email for a partner given by email or by name: a name the shell has seen (register,
         login, whoami, records) or a contact of the active contact list. The server takes emails
-        only (PROTOCOL §7 pay and transfer) and offers no lookup of other accounts by name."""
+        only (pay and transfer) and offers no lookup of other accounts by name."""
         if "@" in word:
             return word
         if word.lower() in self.partners:
