@@ -100,6 +100,17 @@ class Route:
         return frozenset({self.action, head} if "." in self.target else {self.action})
 
     @property
+    def envelope(self) -> dict[str, str]:
+        """The keys of a request for this route, parameters and authentication left out."""
+        keys = {"controller": self.controller, "ctype": "action", "action": self.action}
+        if self.target is not None:
+            head, _, tail = self.target.partition(".")
+            keys[self.action] = head
+            if tail:
+                keys[head] = tail
+        return keys
+
+    @property
     def name(self) -> str:
         if self.target is None:
             return f"{self.controller} {self.action}"

@@ -381,12 +381,7 @@ def errors_of(route: Route) -> list[str]:
 
 
 def example(route: Route) -> str:
-    request: dict[str, Any] = {"controller": route.controller, "ctype": "action", "action": route.action}
-    if route.target is not None:
-        head, _, tail = route.target.partition(".")
-        request[route.action] = head
-        if tail:
-            request[head] = tail
+    request: dict[str, Any] = route.envelope
     for key in sorted(AUTH_KEYS[route.access]):
         request[key] = AUTH_SAMPLES[key]
     for name, field in route.params.model_fields.items():

@@ -132,12 +132,7 @@ def envelopes(draw: st.DrawFn, ids: Ids) -> dict[str, Any]:
     """A well-formed instruction for a random route, with random parameters, sometimes a
     broken envelope, a wrong or missing authentication, extra keys or an odd id."""
     route: Route = draw(st.sampled_from(ROUTES))
-    request: dict[str, Any] = {"controller": route.controller, "ctype": "action", "action": route.action}
-    if route.target is not None:
-        head, _, tail = route.target.partition(".")
-        request[route.action] = head
-        if tail:
-            request[head] = tail
+    request: dict[str, Any] = route.envelope
     if route.access is Access.SYSTEM:
         request["system_key"] = draw(st.sampled_from([SYSTEM_KEY, SYSTEM_KEY, SYSTEM_KEY[:-1], ""]) | json_values())
     elif route.access is Access.CLIENT:

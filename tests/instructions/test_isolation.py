@@ -30,12 +30,6 @@ def addressed(route: Route) -> tuple[str, str]:
     return param, f"{head}.sheet" if head in KINDS else f"{head}.list"
 
 
-def route_keys(route: Route) -> dict[str, str]:
-    assert route.target is not None
-    head, _, tail = route.target.partition(".")
-    return {"action": route.action, route.action: head} | ({head: tail} if tail else {})
-
-
 async def objects(running: Running, client: LineClient) -> dict[str, int]:
     """One object of every addressable kind, owned by the client's account."""
     wallet = ok(await call(client, "view=credit, credit=ewallet"), "ewallet", "ewallet_data")["ewallet_data"]
@@ -83,7 +77,7 @@ class TestOwnerRoutes:
         theirs = await objects(any_server, bob)
         before = await everything(bob, theirs)
         param, key = addressed(route)
-        refused(await alice.call(**route_keys(route), **{param: theirs[key]}), "forbidden")
+        refused(await alice.call(**route.envelope, **{param: theirs[key]}), "forbidden")
         assert await everything(bob, theirs) == before
 
     async def test_each_account_may_use_its_own_objects(self, any_server: Running) -> None:
@@ -93,7 +87,7 @@ class TestOwnerRoutes:
             if route.action == "unlink":
                 continue  # the unlinks are exercised per area; here the objects must stay
             param, key = addressed(route)
-            answer = await alice.call(**route_keys(route), **{param: mine[key]})
+            answer = await alice.call(**route.envelope, **{param: mine[key]})
             assert answer["failed"] is False, (route.name, answer)
 
 
