@@ -20,6 +20,19 @@ async def shell(server: Running, *commands: str) -> Finished:
     return done
 
 
+async def piped_shell(port: int) -> asyncio.subprocess.Process:
+    """`ewallet shell` with all three streams piped, for a test that converses with it."""
+    return await asyncio.create_subprocess_exec(
+        *EWALLET,
+        "shell",
+        "--port",
+        str(port),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
 ALICE = (f"register alice@example.com alice {PASSWORD}", f"login alice@example.com {PASSWORD}")
 WITH_BOB = (
     f"register alice@example.com alice {PASSWORD}",
@@ -257,15 +270,7 @@ class TestExitStatus:
         from tests.support import running_server
 
         async with running_server(sqlite_url) as running:
-            process = await asyncio.create_subprocess_exec(
-                *EWALLET,
-                "shell",
-                "--port",
-                str(running.port),
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
+            process = await piped_shell(running.port)
             assert process.stdin is not None and process.stdout is not None
             process.stdin.write(b"help quit\n")
             await asyncio.wait_for(process.stdout.readline(), 30)
@@ -277,15 +282,7 @@ class TestExitStatus:
 
 class TestConversation:
     async def test_each_answer_is_written_before_the_next_command_arrives(self, server: Running) -> None:
-        process = await asyncio.create_subprocess_exec(
-            *EWALLET,
-            "shell",
-            "--port",
-            str(server.port),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        process = await piped_shell(server.port)
         assert process.stdin is not None and process.stdout is not None
         process.stdin.write(f"register alice@example.com alice {PASSWORD}\n".encode())
         first = await asyncio.wait_for(process.stdout.readline(), 30)
@@ -351,15 +348,7 @@ class TestExpiredSession:
         from tests.support import running_server
 
         async with running_server(sqlite_url, session_lifetime=60) as running:
-            process = await asyncio.create_subprocess_exec(
-                *EWALLET,
-                "shell",
-                "--port",
-                str(running.port),
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
+            process = await piped_shell(running.port)
             assert process.stdin is not None and process.stdout is not None and process.stderr is not None
             for line in ALICE:
                 process.stdin.write(line.encode() + b"\n")
@@ -386,15 +375,7 @@ class TestExpiredSession:
         from tests.support import running_server
 
         async with running_server(sqlite_url, session_lifetime=60) as running:
-            process = await asyncio.create_subprocess_exec(
-                *EWALLET,
-                "shell",
-                "--port",
-                str(running.port),
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
+            process = await piped_shell(running.port)
             assert process.stdin is not None and process.stdout is not None
             process.stdin.write(b"help quit\n")
             await asyncio.wait_for(process.stdout.readline(), 30)
