@@ -18,10 +18,11 @@ from ewallet.clock import ManualClock
 from ewallet.storage.database import create_db_engine
 from ewallet.storage.migrate import upgrade
 from ewallet.storage.models import Base
-from scripts.drills.processes import TRANSACTIONS, postgres_database
+from scripts.drills.processes import PG_ADMIN_URL, TRANSACTIONS, postgres_database
 from tests.support import LineClient, Running, running_server
 
-PG_URL = os.environ.get("EWALLET_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+#: The server the PostgreSQL tests use (EWALLET_TEST_POSTGRES); the drills read the same.
+PG_URL = PG_ADMIN_URL
 IN_CI = os.environ.get("CI", "").lower() == "true"
 RUN_ID = uuid.uuid4().hex[:8]
 
