@@ -3,7 +3,7 @@
 `ewallet serve` is killed with SIGKILL at random moments and restarted on the same database.
 After every restart it checks that each acknowledged instruction is durable (its key replays
 its answer), that nothing in flight was half-applied, that every balance equals the funding
-plus exactly the effects that happened, and that `ewallet audit` passes (tests/reliability/
+plus exactly the effects that happened, and that `ewallet audit` passes (scripts/drills/
 crash.py has the details). Runs on a fresh SQLite file and a fresh PostgreSQL database.
 
     python scripts/crash.py                       # 20 kills per backend, 16 clients

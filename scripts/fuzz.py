@@ -4,7 +4,7 @@ numbers at the edges, NaN/Infinity literals, truncated and oversized frames, bin
 envelopes with random parameters for every route of the route table) against a live
 `ewallet serve` on a fresh SQLite file (or --database URL). Every case must get one JSON answer
 per request line, never `internal_error`, change nothing when it failed, and leave the
-connection usable; tests/reliability/fuzzer.py has the details. Stops at the first broken rule
+connection usable; scripts/drills/fuzzer.py has the details. Stops at the first broken rule
 with hypothesis's shrunk example.
 
     python scripts/fuzz.py --cases 20000

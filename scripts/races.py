@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The race harness, big: every pair of the race table (tests/races/ops.py), from two sessions
+"""The race harness, big: every pair of the race table (scripts/drills/races/ops.py), from two sessions
 through two `ewallet serve` processes on one database, N rounds each; after every round the audit
 and the structural invariants must hold.
 
