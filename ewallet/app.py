@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import start_http_server
 from sqlalchemy import URL, Engine
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session, sessionmaker
 
 from ewallet import __version__
@@ -24,12 +25,22 @@ from ewallet.domain.passwords import PasswordHasher
 from ewallet.domain.session_store import Lifetimes
 from ewallet.handlers import build_route_table
 from ewallet.handlers.context import Services
-from ewallet.maintenance import Job, Maintenance, purge_idempotency_keys, sweep_accounts, sweep_sessions, sweep_timers
+from ewallet.maintenance import (
+    Job,
+    Maintenance,
+    purge_events,
+    purge_idempotency_keys,
+    sweep_accounts,
+    sweep_sessions,
+    sweep_timers,
+)
 from ewallet.metrics import Metrics
 from ewallet.pipeline.attempt import Pipeline
 from ewallet.pipeline.policies import GroupCommit, OwnTransaction, SharedRead, policy_for
 from ewallet.routes import RouteTable
 from ewallet.scheduling.batching import BatchThread
+from ewallet.scheduling.event_wakeups import NotifyListener, TablePoller, conninfo
+from ewallet.scheduling.events import EventHub
 from ewallet.scheduling.scheduler import Scheduler
 from ewallet.scheduling.worker_registry import WorkerRegistry
 from ewallet.settings import Settings
@@ -55,6 +66,9 @@ class App:
     scheduler: Scheduler
     server: LineServer
     maintenance: Maintenance
+    hub: EventHub
+    #: How other processes' events reach this one: PostgreSQL's NOTIFY, or polling on SQLite.
+    wakeups: NotifyListener | TablePoller
     address: tuple[str, int] | None = field(default=None)
     http: HttpFace | None = field(default=None)
     #: Where the HTTP face listens once started (its port is the real one when http_port is 0).
@@ -72,6 +86,11 @@ class App:
         periodic jobs. Returns the TCP address, or the HTTP one when only HTTP runs."""
         self.accept_errors = AcceptErrorLog(asyncio.get_running_loop())
         self.accept_errors.install()
+        self.hub.start(asyncio.get_running_loop())
+        if isinstance(self.wakeups, TablePoller):
+            await self.wakeups.start()
+        else:
+            self.wakeups.start()
         if tcp:
             self.address = self.server_address = await self.server.start()
             host, port = self.address
@@ -83,7 +102,7 @@ class App:
             from ewallet.http.app import build_http_app
             from ewallet.http.face import HttpFace
 
-            asgi = build_http_app(self.settings, self.table, self.scheduler, self.engine)
+            asgi = build_http_app(self.settings, self.table, self.scheduler, self.engine, self.hub)
             self.http = HttpFace(asgi, self.settings, self.server.cap)
             self.http_address = await self.http.start(self.settings.host, self.settings.http_port)
             _warn_if_exposed(self.http_address[0])
@@ -119,6 +138,11 @@ class App:
         if self.metrics_server is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.metrics_server.shutdown)
             self.metrics_server.server_close()
+        if isinstance(self.wakeups, TablePoller):
+            await self.wakeups.stop()
+        else:
+            await asyncio.get_running_loop().run_in_executor(None, self.wakeups.stop)
+        await asyncio.get_running_loop().run_in_executor(None, self.hub.close)
         await asyncio.get_running_loop().run_in_executor(None, self.scheduler.close)
         self.engine.dispose()
         if self.accept_errors is not None:
@@ -166,7 +190,14 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
     write, read = session_factory(engine), session_factory(engine, read_only=True)
     metrics = Metrics()
     scheduler = _scheduler(settings, engine.dialect.name, Pipeline(services), write, read, metrics)
-    server = LineServer(settings, scheduler.handle_line)
+    hub = EventHub(settings, read, write, clock, services.lifetimes)
+    # Whatever commits events through `write` (instructions, sweeps, clock warnings) wakes them.
+    sqlalchemy_event.listen(write, "after_commit", hub.after_commit)
+    sqlalchemy_event.listen(write, "after_rollback", hub.after_rollback)
+    wakeups: NotifyListener | TablePoller = (
+        NotifyListener(conninfo(engine), hub) if engine.dialect.name == "postgresql" else TablePoller(read, hub)
+    )
+    server = LineServer(settings, scheduler.handle_line, hub=hub)
     metrics.watch_connections(lambda: server.cap.open)
     metrics.watch_database(engine, clock.now)
     jobs = [
@@ -175,6 +206,7 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
         Job("timer sweep", settings.timer_sweep, sweep_timers),
         # Rides on the timer sweep's interval, as it always did, but runs and logs as its own job.
         Job("idempotency key purge", settings.timer_sweep, purge_idempotency_keys),
+        Job("event purge", settings.timer_sweep, purge_events),
     ]
     return App(
         settings=settings,
@@ -184,6 +216,8 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
         scheduler=scheduler,
         server=server,
         maintenance=Maintenance(services, write, jobs),
+        hub=hub,
+        wakeups=wakeups,
         metrics=metrics,
     )
 

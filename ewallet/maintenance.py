@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
-from ewallet.domain import idempotency, session_store, timer
+from ewallet.domain import events, idempotency, session_store, timer
 from ewallet.domain.account_cleaner import clean_accounts
 from ewallet.handlers.context import Services
 
@@ -84,3 +84,8 @@ def sweep_timers(db: Db, now: datetime, services: Services) -> int:
 def purge_idempotency_keys(db: Db, now: datetime, services: Services) -> int:
     """Keys older than `idempotency_hours`: a retry after that runs as a new instruction."""
     return idempotency.purge(db, now, timedelta(hours=services.settings.idempotency_hours))
+
+
+def purge_events(db: Db, now: datetime, services: Services) -> int:
+    """Events older than `event_days`: a subscriber's `after` no longer reaches them."""
+    return events.purge(db, now, timedelta(days=services.settings.event_days))

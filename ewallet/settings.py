@@ -77,6 +77,7 @@ class Settings:
     user_supply: bool = field(default=True, metadata=_opt("whether users may supply credits themselves"))
     max_supply: int = field(default=1_000_000, metadata=_opt("most credits one supply instruction adds"))
     idempotency_hours: float = field(default=72.0, metadata=_opt("hours idempotency keys are kept"))
+    event_days: float = field(default=7.0, metadata=_opt("days events are kept for subscribers resuming with after"))
     max_listed_records: int = field(default=1000, metadata=_opt("most records listed in a sheet's records"))
     timezone: str = field(default="UTC", metadata=_opt("IANA time zone of wire timestamps"))
     session_sweep: float = field(default=60.0, metadata=_opt("seconds between expired-session sweeps"))
@@ -102,9 +103,7 @@ class Settings:
     pool_size: int = field(default=20, metadata=_opt("database connections kept per process"))
     busy_timeout: float = field(default=5.0, metadata=_opt("seconds SQLite waits for a lock"))
     log_level: str = field(default="INFO", metadata=_opt("logging level"))
-    log_format: str = field(
-        default="text", metadata=_opt("log line format: text, or json (one JSON object per line)")
-    )
+    log_format: str = field(default="text", metadata=_opt("log line format: text, or json (one JSON object per line)"))
     metrics_port: int | None = field(
         default=None,
         metadata=_opt("serve Prometheus metrics on this port (GET /metrics; the HTTP face serves them too)"),

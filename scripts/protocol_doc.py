@@ -91,6 +91,8 @@ DOMAIN_ERRORS: dict[str, tuple[str, ...]] = {
     "client pause=clock_timer": ("not_found", "timer_state"),
     "client resume=clock_timer": ("not_found", "timer_state"),
     "client stop=clock_timer": ("not_found", "timer_state"),
+    "client subscribe=events": (),
+    "client unsubscribe=events": (),
     "system new=worker": ("capacity",),
     "system new=session": ("capacity",),
     "system interogate=session": ("not_found",),
@@ -138,6 +140,9 @@ SAMPLES: dict[str, Any] = {
     "session_id": 3,
     "session_token": "ewsm-st:...",
     "client_id": "ewsm-uid:...",
+    "after": 41,
+    "kinds": ["credits_received", "clock_low"],
+    "clock_low_minutes": 5.0,
 }
 AUTH_SAMPLES = {"client_id": "ewsm-uid:...", "session_token": "ewsm-st:...", "system_key": "<the system key>"}
 
@@ -305,6 +310,9 @@ def describe(schema: dict[str, Any]) -> tuple[str, str]:
         below = "<" if "exclusiveMaximum" in schema else "≤"
         if low is not None and high is not None:
             parts.append(f"{_num(low)} ≤ value {below} {_num(high)}")
+    elif kind == "array" and "enum" in schema.get("items", {}):
+        names = ", ".join(f"`{name}`" for name in schema["items"]["enum"])
+        parts.append(f"at least {schema.get('minItems', 0)} of {names}")
     if "description" in schema:
         parts.append(schema["description"])
     return kind, "; ".join(parts) or "-"

@@ -42,7 +42,7 @@ class TestProtocolDoc:
     def test_documents_every_instruction_with_its_parameters_in_order(self, route: Route) -> None:
         section = section_of(DOC.read_text(encoding="utf-8"), route)
         parameters = section.split("\nAnswer:\n")[0]
-        documented = re.findall(r"^\| `([a-z_0-9]+)` \| (?:string|integer|number)", parameters, re.MULTILINE)
+        documented = re.findall(r"^\| `([a-z_0-9]+)` \| (?:string|integer|number|array)", parameters, re.MULTILINE)
         assert documented == list(route.params.model_fields), route.name
         assert route.reply is not None
         for key, field in route.reply.model_fields.items():

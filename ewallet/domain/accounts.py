@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Db
 
-from ewallet.domain import session_store, timer
+from ewallet.domain import events, session_store, timer
 from ewallet.domain.errors import (
     AccountPendingDeletion,
     FailedLogin,
@@ -144,10 +144,12 @@ def login(
     account.throttled_until = None
     was_logged_in = session_store.is_logged_in(db, account.id, now, lifetimes)
     session_store.push(db, session, account.id, now, lifetimes)
-    db.add(LoginRecord(account_id=account.id, session_id=session.id, create_date=now))
+    login_record = LoginRecord(account_id=account.id, session_id=session.id, create_date=now)
+    db.add(login_record)
     if not was_logged_in:
         account.write_date = now
     db.flush()
+    events.record(db, account.id, events.LOGIN, {"login_record": login_record.id, "session": session.id}, now)
     return account
 
 
@@ -187,6 +189,8 @@ def logout(db: Db, session: EwalletSession, now: datetime, lifetimes: session_st
     if not session_store.is_logged_in(db, account.id, now, lifetimes):
         account.write_date = now
     db.flush()
+    # Wakes this account's subscribers: the one bound through this session ends.
+    events.record(db, account.id, events.LOGGED_OUT, {"session": session.id}, now)
     return account
 
 

@@ -14,7 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session as Db
 
-from ewallet.domain import balances
+from ewallet.domain import balances, events
 from ewallet.domain.errors import AccountPendingDeletion, InvalidValue, NotFound
 from ewallet.domain.kinds import INVOICE, TRANSFER
 from ewallet.domain.locks import share_accounts
@@ -161,7 +161,13 @@ def supply(db: Db, buyer_id: int, credits: int, terms: InvoiceTerms, system_name
     source = _row(db, None, SUPPLY, system, receiver, credits, now)  # the system row takes its id first
     incoming = _row(db, wallet, INCOMING, system, receiver, credits, now)
     invoice_id = _record_invoice(db, wallet, source, credits, system_name, terms, now)
+    _received(db, buyer.id, incoming, balance, now)
     return Movement(record_id=incoming, balance=balance, invoice_id=invoice_id)
+
+
+def _received(db: Db, account_id: int, incoming: int, balance: int, now: datetime) -> None:
+    """The receiver's event, written last: its lock (see events) is the last one taken."""
+    events.record(db, account_id, events.CREDITS_RECEIVED, {"ewallet_credits": balance}, now, ref_id=incoming)
 
 
 def find_partner(db: Db, payer_email: str, email: str, system_name: str) -> int:
@@ -200,14 +206,15 @@ def move(
     source_wallet, target_wallet = _wallet(db, payer), _wallet(db, partner)
     if source_wallet.id < target_wallet.id:
         balance = balances.debit_credits(db, source_wallet.id, credits, now)
-        balances.credit_credits(db, target_wallet.id, credits, now)
+        received = balances.credit_credits(db, target_wallet.id, credits, now)
     else:
-        balances.credit_credits(db, target_wallet.id, credits, now)
+        received = balances.credit_credits(db, target_wallet.id, credits, now)
         balance = balances.debit_credits(db, source_wallet.id, credits, now)
     source, target = (payer.email, payer.id), (partner.email, partner.id)
     record_id = _row(db, source_wallet, kind, source, target, credits, now)
-    _row(db, target_wallet, INCOMING, source, target, credits, now)
+    incoming = _row(db, target_wallet, INCOMING, source, target, credits, now)
     invoice_id = None
     if terms is not None:
         invoice_id = _record_invoice(db, source_wallet, record_id, credits, partner.name, terms, now)
+    _received(db, partner.id, incoming, received, now)
     return Moved(record_id, balance, invoice_id, partner_email=partner.email, partner_name=partner.name)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
+from ewallet.domain import events
 from ewallet.domain.errors import InsufficientClock, TimerState
 from ewallet.domain.kinds import TIME
 from ewallet.domain.locks import lock_clock
@@ -50,6 +51,12 @@ def _exhaustion(clock: CreditClock) -> datetime | None:
     return clock.timer_segment_start + timedelta(microseconds=max(remaining, 0))
 
 
+def remaining_micros(clock: CreditClock, now: datetime) -> int:
+    """What an active timer has left at `now`, exactly (before rounding), never below 0."""
+    ends = _exhaustion(clock)
+    return 0 if ends is None else micros(ends - now)
+
+
 def reschedule(clock: CreditClock) -> None:
     """Keep the stored expected stop (what the sweep looks up by index) in step with the clock."""
     clock.timer_expected_stop = _exhaustion(clock)
@@ -74,6 +81,13 @@ def settle_clock(db: Db, clock_id: int, now: datetime) -> None:
     clock = db.get(CreditClock, clock_id)
     if clock is not None and clock.state == ACTIVE:
         settle(db, lock_clock(db, clock_id), now)
+
+
+def lock_running(db: Db, clock_id: int, now: datetime) -> CreditClock | None:
+    """The clock locked and settled, if its timer is still active then."""
+    clock = lock_clock(db, clock_id)
+    settle(db, clock, now)
+    return clock if clock.state == ACTIVE else None
 
 
 def start(db: Db, clock: CreditClock, now: datetime) -> TimeRecord:
@@ -108,6 +122,7 @@ def start(db: Db, clock: CreditClock, now: datetime) -> TimeRecord:
     clock.write_date = now
     reschedule(clock)
     db.flush()
+    events.timer_changed(db, clock, now)
     return record
 
 
@@ -122,6 +137,7 @@ def pause(db: Db, clock: CreditClock, now: datetime) -> None:
     clock.write_date = now
     reschedule(clock)
     db.flush()
+    events.timer_changed(db, clock, now)
 
 
 def resume(db: Db, clock: CreditClock, now: datetime) -> datetime:
@@ -137,6 +153,7 @@ def resume(db: Db, clock: CreditClock, now: datetime) -> datetime:
     clock.write_date = now
     reschedule(clock)
     db.flush()
+    events.timer_changed(db, clock, now)
     return paused_at
 
 
@@ -144,7 +161,9 @@ def stop(db: Db, clock: CreditClock, now: datetime) -> Stopped:
     settled = settle(db, clock, now)
     if settled is not None or clock.state == INACTIVE:
         raise TimerState("the timer is not running")
-    return _finish(db, clock, now, exhausted=False)
+    stopped = _finish(db, clock, now, exhausted=False)
+    events.timer_changed(db, clock, now)
+    return stopped
 
 
 def _finish(db: Db, clock: CreditClock, at: datetime, *, exhausted: bool) -> Stopped:
@@ -176,6 +195,9 @@ def _finish(db: Db, clock: CreditClock, at: datetime, *, exhausted: bool) -> Sto
     clock.timer_expected_stop = None
     clock.write_date = at
     db.flush()
+    if exhausted:
+        data = {"clock": clock.id, "time_record": record.id}
+        events.record(db, events.clock_owner(db, clock), events.TIMER_STOPPED, data, at, ref_id=record.id)
     return Stopped(record=record, spent=spent, pending=pending)
 
 

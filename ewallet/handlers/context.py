@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain.caller import AccountSnapshot, Caller
 from ewallet.domain.errors import NotLoggedIn
+from ewallet.domain.events import SubscriptionTerms
 from ewallet.domain.session_store import Lifetimes
 from ewallet.settings import Settings
 from ewallet.storage.models import Account, EwalletSession
@@ -21,6 +22,15 @@ if TYPE_CHECKING:
     from ewallet.clock import Clock
     from ewallet.domain.passwords import PasswordHasher
     from ewallet.scheduling.worker_registry import WorkerRegistry
+
+
+class EventChannel(Protocol):
+    """A connection that can carry events (TCP, or the HTTP event stream). Called on a database
+    thread; what is offered takes effect once the answer has been written, if it succeeded."""
+
+    def offer(self, terms: SubscriptionTerms) -> None: ...
+
+    def withdraw(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,8 @@ class Context:
     caller: Caller | None = None
     #: The result of the route's password work, done before this transaction (Route.prepare).
     prepared: object = None
+    #: The connection's event channel, where the face has one.
+    channel: EventChannel | None = None
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     on_rollback: list[Callable[[], None]] = field(default_factory=list)
 

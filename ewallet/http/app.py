@@ -45,6 +45,7 @@ from ewallet.protocol.answers import Answer, failure, internal_failure, with_id
 from ewallet.protocol.envelope import instruction_for
 from ewallet.protocol.errors import FrameTooLarge, InvalidInstruction, UnknownAction
 from ewallet.routes import AUTH_KEYS, Route, RouteTable
+from ewallet.scheduling.events import EventHub
 from ewallet.scheduling.scheduler import Scheduler
 from ewallet.settings import Settings
 
@@ -211,6 +212,8 @@ async def redoc(request: Request) -> HTMLResponse:
         redoc_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
         with_google_fonts=False,
     )
+
+
 async def metrics(request: Request) -> Response:
     """Prometheus text exposition of this process's metrics."""
     registry = _collaborators(request).scheduler.metrics
@@ -342,7 +345,9 @@ def _instruction_routes(table: RouteTable) -> list[InstructionRoute]:
     return routes
 
 
-def build_http_app(settings: Settings, table: RouteTable, scheduler: Scheduler, engine: Engine) -> FastAPI:
+def build_http_app(
+    settings: Settings, table: RouteTable, scheduler: Scheduler, engine: Engine, hub: EventHub | None = None
+) -> FastAPI:
     app = FastAPI(
         title="ewallet",
         version=__version__,
@@ -353,6 +358,8 @@ def build_http_app(settings: Settings, table: RouteTable, scheduler: Scheduler, 
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.ewallet = Collaborators(settings, scheduler, engine)
+    #: Where GET /v1/events subscriptions come from.
+    app.state.events = hub
     _declare_security_schemes(app)
     return app
 

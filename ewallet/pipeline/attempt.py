@@ -117,7 +117,12 @@ class Pipeline:
 
     def _context(self, db: Db, instruction: Instruction, peer: str) -> Context:
         return Context(
-            db=db, now=self.services.clock.now(), services=self.services, peer=peer, route_name=instruction.route.name
+            db=db,
+            now=self.services.clock.now(),
+            services=self.services,
+            peer=peer,
+            route_name=instruction.route.name,
+            channel=instruction.channel,
         )
 
     def _answer(self, reply: Reply) -> Answer:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ewallet.domain.caller import Caller
 from ewallet.domain.errors import InvalidValue
 from ewallet.protocol.errors import InvalidInstruction, SystemKeyRequired, UnknownAction
 from ewallet.routes import AUTH_KEYS, Access, Route, RouteTable
+
+if TYPE_CHECKING:
+    from ewallet.handlers.context import EventChannel
 
 ENVELOPE = frozenset({"controller", "ctype", "action", "id"})
 MAX_REQUEST_ID = 2**63
@@ -41,6 +44,8 @@ class Instruction:
     prepared: object = None
     #: Shared by the copies the pipeline makes (dataclasses.replace keeps the same object).
     trace: Trace = field(default_factory=Trace, compare=False, repr=False)
+    #: The connection's event channel, when the face that received it can carry events.
+    channel: EventChannel | None = field(default=None, compare=False, repr=False)
 
 
 def request_id_of(obj: Any) -> tuple[Any, bool]:

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from ewallet.domain.errors import EwalletError, RateLimited
 from ewallet.domain.tokens import token_digest
@@ -22,6 +23,7 @@ from ewallet.protocol.answers import Answer, failure, internal_failure, with_id
 from ewallet.protocol.envelope import Instruction, parse_instruction, request_id_of
 from ewallet.routes import Access, RouteTable
 from ewallet.scheduling.batching import BatchThread
+from ewallet.scheduling.events import ConnectionEvents
 from ewallet.scheduling.lanes import Lanes
 from ewallet.scheduling.ratelimit import RateLimiter
 from ewallet.settings import Settings
@@ -87,12 +89,13 @@ class Scheduler:
         )
         self.anonymous_limit = RateLimiter(settings.anon_rate, 60.0, time.monotonic)
 
-    async def handle_line(self, line: bytes, peer: str) -> bytes:
-        return wire.encode(await self.handle(line, peer))
+    async def handle_line(self, line: bytes, peer: str, channel: ConnectionEvents | None = None) -> bytes:
+        return wire.encode(await self.handle(line, peer, channel))
 
-    async def handle(self, line: bytes, peer: str) -> Answer:
+    async def handle(self, line: bytes, peer: str, channel: ConnectionEvents | None = None) -> Answer:
         """The answer to one request line. A domain error is its answer; anything else is
-        logged under a reference and answered `internal_error`: no line goes unanswered."""
+        logged under a reference and answered `internal_error`: no line goes unanswered.
+        `channel`: the connection's event channel, when it can carry events."""
         started = time.perf_counter()
         request_id = None
         instruction: Instruction | None = None
@@ -100,19 +103,27 @@ class Scheduler:
             obj = wire.decode(line)
             request_id, _ = request_id_of(obj)
             instruction = parse_instruction(obj, self.table, self.settings.system_key)
+            if channel is not None:
+                instruction = replace(instruction, channel=channel)
             answer = await self._run(instruction, peer)
         except EwalletError as error:
             answer = failure(error)
         except Exception as exc:
             answer = internal_failure(exc, "a request line")
         self._answered(instruction, peer, answer, request_id, started)
+        if channel is not None:
+            channel.answered(not answer.get("failed"))
         return with_id(answer, request_id)
 
-    async def run(self, instruction: Instruction, peer: str) -> Answer:
+    async def run(self, instruction: Instruction, peer: str, channel: ConnectionEvents | None = None) -> Answer:
         """The answer (without the request id) to a resolved instruction."""
         started = time.perf_counter()
+        if channel is not None:
+            instruction = replace(instruction, channel=channel)
         answer = await self._run(instruction, peer)
         self._answered(instruction, peer, answer, instruction.request_id, started)
+        if channel is not None:
+            channel.answered(not answer.get("failed"))
         return answer
 
     def _answered(

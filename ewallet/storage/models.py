@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     ForeignKey,
@@ -362,4 +363,32 @@ class IdempotencyKey(Base):
     route: Mapped[str] = mapped_column(String(64))
     params: Mapped[str] = mapped_column(Text)
     response: Mapped[str] = mapped_column(Text)
+    create_date: Mapped[datetime] = stamp()
+
+
+# --- events (the outbox) ------------------------------------------------------------------------
+
+
+class Event(Base):
+    """Something that happened to an account, written in the transaction of the effect and
+    delivered to its subscribers after commit. The id is the event's `seq`. Internal kinds only
+    wake subscribers (another process's timer change, a logout) and are never delivered; the
+    one row without an account marks when the database began keeping events."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_account_seq", "account_id", "id"),
+        Index("ix_events_date", "create_date"),
+        Index("ix_events_ref", "ref_id"),
+        AUTOINC,
+    )
+    id: Mapped[int] = pk()
+    account_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    #: The row the event is about (the incoming transfer record, the time record): the audit
+    #: holds movements against their events by it.
+    ref_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: Set where an event may be recorded at most once (one clock warning per run and threshold).
+    once_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    data: Mapped[dict[str, object]] = mapped_column(JSON)
     create_date: Mapped[datetime] = stamp()

@@ -14,6 +14,7 @@ from ewallet.domain.errors import EwalletError
 from ewallet.protocol import wire
 from ewallet.protocol.answers import failure
 from ewallet.protocol.errors import Capacity, FrameTooLarge
+from ewallet.scheduling.events import ConnectionEvents, EventHub
 from ewallet.settings import Settings
 from ewallet.transport.closing import Linger
 from ewallet.transport.flow import FlowControl
@@ -24,7 +25,8 @@ from ewallet.transport.timers import FrameTimer, IdleTimer
 
 log = logging.getLogger(__name__)
 
-LineHandler = Callable[[bytes, str], Awaitable[bytes]]
+#: (line, peer, the connection's event channel or None) -> the answer line.
+LineHandler = Callable[[bytes, str, ConnectionEvents | None], Awaitable[bytes]]
 #: Seconds a connection the server closes (an overrun, a frame timeout) keeps draining input
 #: while its last answers are delivered.
 LINGER_SECONDS = 2.0
@@ -57,6 +59,8 @@ class Connection(asyncio.Protocol):
         self.linger = Linger(self.loop)
         self.idle_timer = IdleTimer(self.loop, self.settings.idle_timeout, self._idle, self._idle_expired)
         self.frame_timer = FrameTimer(self.loop, self.settings.frame_timeout, self._frame_expired)
+        #: Subscribe and unsubscribe act on it; events are written between answers.
+        self.events = ConnectionEvents(server.hub, self) if server.hub is not None else None
 
     @property
     def reading_paused(self) -> bool:
@@ -109,6 +113,8 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.queue.close()
         self.queue.clear()
+        if self.events is not None:
+            self.events.close()
         if self in self.server.connections:
             log.debug("TCP connection from %s closed", self.peer)
         self.server.connections.discard(self)
@@ -131,6 +137,21 @@ class Connection(asyncio.Protocol):
         self.flow.resume_writing()
         self._maybe_resume_reading()
 
+    # -- the event sink (scheduling.events.EventSink) ----------------------------------------------
+
+    def send_events(self, events: list[tuple[int, bytes]]) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(line for _, line in events))
+
+    async def ready(self) -> None:
+        """A subscriber that does not read holds delivery here: nothing is lost, since events
+        are read from the table only when the connection can take them."""
+        if self.flow is not None and self.flow.write_paused:
+            await self.flow.drain()
+
+    def closing(self) -> bool:
+        return self.transport is None or self.transport.is_closing()
+
     # -- the answering loop ----------------------------------------------------------------------
 
     async def serve(self) -> None:
@@ -148,12 +169,14 @@ class Connection(asyncio.Protocol):
                     continue
                 self.busy = True
                 try:
-                    answer = await self.server.handle_line(event.data, self.peer)
+                    answer = await self.server.handle_line(event.data, self.peer, self.events)
                 finally:
                     self.busy = False
                 if transport.is_closing():
                     return
                 transport.write(answer)
+                if self.events is not None:
+                    self.events.after_answer()  # a subscription starts after its answer
                 self.idle_timer.activity()
                 if flow.write_paused:
                     await flow.drain()
@@ -211,8 +234,10 @@ class Connection(asyncio.Protocol):
     # -- timers and flow control -----------------------------------------------------------------
 
     def _idle(self) -> bool:
-        """Nothing running, queued or half received: only the client can be holding things up."""
-        return not self.busy and not self.queue and not self.framer.partial
+        """Nothing running, queued or half received: only the client can be holding things up.
+        A subscribed connection is waiting for the server, not idle."""
+        subscribed = self.events is not None and self.events.subscribed
+        return not self.busy and not self.queue and not self.framer.partial and not subscribed
 
     def _idle_expired(self) -> None:
         if self.transport is None or self.transport.is_closing():
@@ -255,9 +280,17 @@ class LineServer:
     """Serves `handle_line` over TCP. start() binds; stop() shuts down gracefully. `cap` counts
     the process's connections (the HTTP face's too) against max_connections."""
 
-    def __init__(self, settings: Settings, handle_line: LineHandler, cap: ConnectionCap | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        handle_line: LineHandler,
+        cap: ConnectionCap | None = None,
+        hub: EventHub | None = None,
+    ) -> None:
         self.settings = settings
         self.handle_line = handle_line
+        #: Where subscribed connections' events come from (None: this server carries none).
+        self.hub = hub
         self.cap = cap if cap is not None else ConnectionCap(settings.max_connections)
         self.connections: set[Connection] = set()
         self.stopping = False

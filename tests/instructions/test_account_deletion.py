@@ -159,9 +159,7 @@ class TestCleanerCannotBeBlocked:
     """§11: the anonymised name cannot be registered first, and one account that cannot be
     cleaned never blocks the others (before: `conflict` on every run, for good)."""
 
-    async def test_cleans_an_account_whose_old_placeholder_name_was_registered_first(
-        self, any_server: Running
-    ) -> None:
+    async def test_cleans_an_account_whose_old_placeholder_name_was_registered_first(self, any_server: Running) -> None:
         alice = await any_server.user("alice")
         alice_id = ok(await call(alice, "view=account"), "account", "account_data")["account_data"]["id"]
         ok(await call(alice, "unlink=account"), "account")

@@ -228,9 +228,7 @@ class TestRateChangesMintNothing:
             assert (back["ewallet_credits"], back["credit_clock"]) == (5, 0.0)
             assert_clean(after)
 
-    async def test_minutes_loaded_at_two_rates_go_back_at_the_higher(
-        self, sqlite_url: str, clock: ManualClock
-    ) -> None:
+    async def test_minutes_loaded_at_two_rates_go_back_at_the_higher(self, sqlite_url: str, clock: ManualClock) -> None:
         async with running_server(sqlite_url, clock, conversion_rate=Decimal("2.00")) as first:
             alice = await calls.funded(first, 20)
             ok(await calls.to_clock(alice, 5), *TO_CLOCK)  # 10 minutes for 5 credits

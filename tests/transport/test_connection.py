@@ -25,7 +25,7 @@ class Handler:
         self.gate.set()
         self.seen: list[bytes] = []
 
-    async def __call__(self, line: bytes, peer: str) -> bytes:
+    async def __call__(self, line: bytes, peer: str, channel: object = None) -> bytes:
         self.seen.append(line)
         await self.gate.wait()
         return line.upper() + b"\n"

@@ -1,0 +1,341 @@
+"""Delivering events to subscribed connections.
+
+Events are read from the table, never handed over in memory: a wake-up only says "account N may
+have new events", and each subscription reads its account's events above the last seq it sent.
+So a wake-up may be early, late, doubled or spurious (a savepoint rolled back, a process far
+away) and nothing is lost or sent twice; and a subscriber that stops reading costs nothing but
+its place in the table. Wake-ups come from this process's commits (storage hook), from
+PostgreSQL's NOTIFY, or from polling the table on SQLite (event_wakeups).
+
+A subscription is one task per subscribed connection: wait for a wake-up, then while the
+connection can take more (its write buffer below the high-water mark), read a page of events and
+write them. The clock warning is scheduled here, from the instant the balance runs out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as Db
+from sqlalchemy.orm import sessionmaker
+
+from ewallet.clock import Clock
+from ewallet.domain import clock_events, events, views
+from ewallet.domain.session_store import Lifetimes
+from ewallet.protocol import wire
+from ewallet.schemas.events import event_line
+from ewallet.settings import Settings
+from ewallet.storage.models import TimeRecord, TransferRecord
+
+log = logging.getLogger(__name__)
+
+#: Events read and written per round: what may sit in a connection's buffer beyond its limit.
+PAGE = 100
+
+
+class EventSink(Protocol):
+    """Where a subscription writes: a TCP connection, or an HTTP event stream."""
+
+    def send_events(self, events: list[tuple[int, bytes]]) -> None:
+        """Write whole event lines (seq, encoded event), in order."""
+
+    async def ready(self) -> None:
+        """Return once the sink can take more (its unsent output is below its limit)."""
+
+    def closing(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Page:
+    """One read for a subscription."""
+
+    lines: list[tuple[int, bytes]]
+    #: The subscription still holds (the account is on the session's stack, the session lives).
+    alive: bool
+    running: list[clock_events.RunningClock]
+    more: bool
+
+
+class EventHub:
+    """This process's subscriptions by account, and the database work they need."""
+
+    def __init__(
+        self, settings: Settings, read: sessionmaker[Db], write: sessionmaker[Db], clock: Clock, lifetimes: Lifetimes
+    ) -> None:
+        self.settings = settings
+        self.read = read
+        self.write = write
+        self.clock = clock
+        self.lifetimes = lifetimes
+        self.subscriptions: dict[int, set[Subscription]] = defaultdict(set)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        # Its own small pool: delivery never waits behind instructions, nor they behind it.
+        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ewallet-events")
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+    @property
+    def count(self) -> int:
+        return sum(len(subs) for subs in self.subscriptions.values())
+
+    def accounts(self) -> set[int]:
+        return set(self.subscriptions)
+
+    # -- wake-ups -----------------------------------------------------------------------------------
+
+    def wake(self, accounts: Iterable[int]) -> None:
+        for account in accounts:
+            for subscription in self.subscriptions.get(account, ()):
+                subscription.wake()
+
+    def wake_all(self) -> None:
+        self.wake(list(self.subscriptions))
+
+    def wake_threadsafe(self, accounts: set[int]) -> None:
+        """From any thread (a commit hook, the NOTIFY listener)."""
+        loop = self.loop
+        if loop is not None and accounts and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody is left to wake
+                loop.call_soon_threadsafe(self.wake, accounts)
+
+    def after_commit(self, db: Db) -> None:
+        """The storage hook: a transaction that recorded events committed."""
+        self.wake_threadsafe(events.woken_accounts(db))
+
+    @staticmethod
+    def after_rollback(db: Db) -> None:
+        events.woken_accounts(db)
+
+    # -- subscriptions -----------------------------------------------------------------------------
+
+    def subscribe(self, terms: events.SubscriptionTerms, sink: EventSink) -> Subscription:
+        subscription = Subscription(self, terms, sink)
+        self.subscriptions[terms.account_id].add(subscription)
+        subscription.start()
+        return subscription
+
+    def detach(self, subscription: Subscription) -> None:
+        subs = self.subscriptions.get(subscription.terms.account_id)
+        if subs is not None:
+            subs.discard(subscription)
+            if not subs:
+                del self.subscriptions[subscription.terms.account_id]
+
+    # -- database work, on the hub's threads ------------------------------------------------------
+
+    async def page(self, terms: events.SubscriptionTerms, after: int) -> Page:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self._page, terms, after)
+
+    def _page(self, terms: events.SubscriptionTerms, after: int) -> Page:
+        now = self.clock.now()
+        with self.read.begin() as db:
+            if not events.still_subscribed(db, terms.session_id, terms.account_id, now, self.lifetimes):
+                return Page([], alive=False, running=[], more=False)
+            stored = events.read_after(db, terms.account_id, after, terms.kinds, PAGE)
+            lines = self._lines(db, terms, stored)
+            running = clock_events.running_clocks(db, terms.account_id) if events.CLOCK_LOW in terms.kinds else []
+        return Page(lines, alive=True, running=running, more=len(stored) == PAGE)
+
+    def _lines(
+        self, db: Db, terms: events.SubscriptionTerms, stored: list[events.StoredEvent]
+    ) -> list[tuple[int, bytes]]:
+        """The wire lines; the records events name are read in one statement per table."""
+        wanted = {kind: [e.ref_id for e in stored if e.kind == kind and e.ref_id is not None] for kind in events.KINDS}
+        transfers = _records(db, TransferRecord, wanted[events.CREDITS_RECEIVED])
+        times = _records(db, TimeRecord, wanted[events.TIMER_STOPPED])
+        zone = self.settings.zone
+        lines = []
+        named = {events.CREDITS_RECEIVED: transfers, events.TIMER_STOPPED: times}
+        for event in stored:
+            record = named.get(event.kind, {}).get(event.ref_id or 0)
+            obj = event_line(event, terms.email, record, zone)
+            lines.append((event.seq, wire.encode(obj)))
+        return lines
+
+    async def warn(self, clock_id: int, run_id: int, threshold: int) -> datetime | None:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self._warn, clock_id, run_id, threshold)
+
+    def _warn(self, clock_id: int, run_id: int, threshold: int) -> datetime | None:
+        with self.write.begin() as db:
+            return clock_events.clock_low(db, clock_id, run_id, threshold, self.clock.now())
+
+    def close(self) -> None:
+        for subs in list(self.subscriptions.values()):
+            for subscription in list(subs):
+                subscription.stop()
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _records(db: Db, model: type[TransferRecord | TimeRecord], ids: list[int]) -> dict[int, views.RecordInfo]:
+    if not ids:
+        return {}
+    rows: Iterable[TransferRecord | TimeRecord] = db.scalars(select(model).where(model.id.in_(ids)))
+    return {row.id: views.record_data(row) for row in rows}
+
+
+class Subscription:
+    """One connection's subscription: delivers in seq order from `after`, once each."""
+
+    def __init__(self, hub: EventHub, terms: events.SubscriptionTerms, sink: EventSink) -> None:
+        self.hub = hub
+        self.terms = terms
+        self.sink = sink
+        self.after = terms.after
+        self._woken = asyncio.Event()
+        self._woken.set()  # the first round reads what is stored already
+        self._task: asyncio.Task[None] | None = None
+        self._timers: dict[tuple[int, int], asyncio.TimerHandle] = {}
+        self._warned: set[tuple[int, int]] = set()
+        self._expiry: asyncio.TimerHandle | None = None
+        self.ended = False
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._deliver())
+        # The session's end is checked when it comes (the read then finds it expired).
+        self._expiry = loop.call_later(self._seconds_until(self.terms.expires) + 0.05, self.wake)
+
+    def wake(self) -> None:
+        self._woken.set()
+
+    def stop(self) -> None:
+        """End now: nothing more is written."""
+        self._end()
+        if self._task is not None and self._task is not asyncio.current_task():
+            self._task.cancel()
+
+    def _end(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        self.hub.detach(self)
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        if self._expiry is not None:
+            self._expiry.cancel()
+
+    async def _deliver(self) -> None:
+        try:
+            while not self.ended:
+                await self._woken.wait()
+                self._woken.clear()
+                if not await self._drain():
+                    return
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("event delivery to %s failed; the subscription ends", self.terms.email)
+        finally:
+            self._end()
+
+    async def _drain(self) -> bool:
+        """Deliver everything stored above `after`; False once the subscription is over."""
+        while True:
+            await self.sink.ready()
+            if self.ended or self.sink.closing():
+                return False
+            page = await self.hub.page(self.terms, self.after)
+            if self.ended or self.sink.closing():
+                return False
+            if not page.alive:
+                return False
+            if page.lines:
+                self.sink.send_events(page.lines)
+                self.after = page.lines[-1][0]
+            self._schedule_warnings(page.running)
+            if not page.more:
+                return True
+
+    # -- the clock warning -------------------------------------------------------------------------
+
+    def _seconds_until(self, instant: datetime) -> float:
+        return max((instant - self.hub.clock.now()).total_seconds(), 0.0)
+
+    def _schedule_warnings(self, running: list[clock_events.RunningClock]) -> None:
+        if events.CLOCK_LOW not in self.terms.kinds:
+            return
+        current = {(clock.clock_id, clock.run_id): clock for clock in running}
+        for key in list(self._timers):
+            if key not in current:  # paused, stopped or ran out: its time is no longer known
+                self._timers.pop(key).cancel()
+        for key, clock in current.items():
+            if key in self._warned:
+                continue
+            due = clock.expected_stop - timedelta(microseconds=self.terms.clock_low * 600_000)
+            self._arm(key, due)
+
+    def _arm(self, key: tuple[int, int], due: datetime) -> None:
+        old = self._timers.pop(key, None)
+        if old is not None:
+            old.cancel()
+        loop = asyncio.get_running_loop()
+        self._timers[key] = loop.call_later(self._seconds_until(due), lambda: loop.create_task(self._fire(key)))
+
+    async def _fire(self, key: tuple[int, int]) -> None:
+        self._timers.pop(key, None)
+        if self.ended:
+            return
+        try:
+            later = await self.hub.warn(key[0], key[1], self.terms.clock_low)
+        except Exception:
+            log.exception("the clock warning for clock %d could not be recorded; trying again", key[0])
+            later = self.hub.clock.now() + timedelta(seconds=1)
+        if self.ended:
+            return
+        if later is None:
+            self._warned.add(key)
+        else:
+            self._arm(key, later)
+
+
+class ConnectionEvents:
+    """A connection's event channel (handlers.context.EventChannel). The instruction offers a
+    change on its database thread; the face applies it once the answer is written, and only if
+    the answer succeeded, so the subscribe answer always comes before the first event."""
+
+    def __init__(self, hub: EventHub, sink: EventSink) -> None:
+        self.hub = hub
+        self.sink = sink
+        self.subscription: Subscription | None = None
+        #: ("subscribe", terms) or ("unsubscribe", None), waiting for the answer.
+        self._pending: tuple[str, events.SubscriptionTerms | None] | None = None
+
+    @property
+    def subscribed(self) -> bool:
+        return self.subscription is not None and not self.subscription.ended
+
+    def offer(self, terms: events.SubscriptionTerms) -> None:
+        self._pending = ("subscribe", terms)
+
+    def withdraw(self) -> None:
+        self._pending = ("unsubscribe", None)
+
+    def answered(self, ok: bool) -> None:
+        if not ok:
+            self._pending = None
+
+    def after_answer(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        self.close()
+        kind, terms = pending
+        if kind == "subscribe" and terms is not None:
+            self.subscription = self.hub.subscribe(terms, self.sink)
+
+    def close(self) -> None:
+        if self.subscription is not None:
+            self.subscription.stop()
+            self.subscription = None
