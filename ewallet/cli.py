@@ -93,7 +93,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     try:
         # One snapshot for every query, and no lock a writer of the live server would wait for.
         with snapshot_factory(engine).begin() as db:
-            report = audit(db)
+            report = audit(db, event_days=settings.event_days)
     finally:
         engine.dispose()
     print("\n".join(report.lines()))

@@ -7,17 +7,19 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from ewallet.clock import ManualClock
+from ewallet.domain.events import EVENTS_BEGAN
 from ewallet.storage.database import create_db_engine
 from ewallet.storage.migrate import upgrade
-from ewallet.storage.models import Base
+from ewallet.storage.models import Base, Event
 from scripts.drills.processes import PG_ADMIN_URL, TRANSACTIONS, postgres_database
 from tests.support import LineClient, Running, running_server
 
@@ -118,6 +120,8 @@ def _empty(url: str) -> None:
                 )
             )
             conn.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+            # The migration's marker of where events began to be kept: before every record.
+            conn.execute(insert(Event).values(kind=EVENTS_BEGAN, ref_id=0, data={}, create_date=datetime.now(UTC)))
     finally:
         engine.dispose()
 

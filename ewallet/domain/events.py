@@ -30,7 +30,8 @@ CREDITS_RECEIVED, LOGIN, CLOCK_LOW, TIMER_STOPPED = "credits_received", "login",
 #: The kinds a subscriber can receive, in the order the protocol lists them.
 KINDS: tuple[str, ...] = (CREDITS_RECEIVED, LOGIN, CLOCK_LOW, TIMER_STOPPED)
 TIMER_CHANGED, LOGGED_OUT = "timer_changed", "logged_out"
-#: The marker row written when the table was created (migration 0004).
+#: The marker row written when the table was created (migration 0004); its ref_id is the last
+#: transfer record made before.
 EVENTS_BEGAN = "events_began"
 #: The channel PostgreSQL notifies on commit of an event: the payload is the account id.
 CHANNEL = "ewallet_events"
@@ -181,9 +182,9 @@ def purge(db: Db, now: datetime, keep: timedelta, batch: int = 10_000) -> int:
     return len(ids)
 
 
-def kept_since(db: Db) -> datetime | None:
-    """When the database began keeping events."""
-    return db.scalar(select(Event.create_date).where(Event.kind == EVENTS_BEGAN).order_by(Event.id).limit(1))
+def kept_after(db: Db) -> int | None:
+    """The last transfer record made before the database began keeping events."""
+    return db.scalar(select(Event.ref_id).where(Event.kind == EVENTS_BEGAN).order_by(Event.id).limit(1))
 
 
 def filter_kinds(kinds: Iterable[str] | None) -> tuple[str, ...]:

@@ -320,4 +320,31 @@ STRUCTURE = [
     ),
 ]
 
-TABLE = BOOKS + PAIRS + INVOICES + CONVERSIONS + TIME + STRUCTURE
+EVENTS = [
+    damage(
+        "a payment's event deleted",
+        "DELETE FROM events WHERE kind = 'credits_received' AND ref_id = :payment_in",
+        finding="transfer record {payment_in}: no credits_received event for account {bob}",
+    ),
+    damage(
+        "a payment's event doubled",
+        "INSERT INTO events (id, account_id, kind, ref_id, data, create_date) SELECT 900001, account_id, kind,"
+        " ref_id, data, create_date FROM events WHERE kind = 'credits_received' AND ref_id = :transfer_in",
+        finding="transfer record {transfer_in}: 2 credits_received events (one expected)",
+    ),
+    damage(
+        "a payment's event moved to another account",
+        "UPDATE events SET account_id = :carol WHERE kind = 'credits_received' AND ref_id = :supply_in",
+        finding=(
+            "transfer record {supply_in}: no credits_received event for account {alice}",
+            "event …",
+        ),
+    ),
+    damage(
+        "the marker of when events began deleted",
+        "DELETE FROM events WHERE kind = 'events_began'",
+        finding="events: the marker of when events began to be kept is missing",
+    ),
+]
+
+TABLE = BOOKS + PAIRS + INVOICES + CONVERSIONS + TIME + STRUCTURE + EVENTS

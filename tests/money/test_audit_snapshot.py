@@ -69,11 +69,11 @@ def held_audit(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[threading.Even
     real = audit_package.audit
     inside, release, reports = threading.Event(), threading.Event(), []
 
-    def held(db: Db) -> AuditReport:
-        reports.append(real(db))
+    def held(db: Db, **options: Any) -> AuditReport:
+        reports.append(real(db, **options))
         inside.set()
         release.wait(30)
-        reports.append(real(db))
+        reports.append(real(db, **options))
         return reports[0]
 
     monkeypatch.setattr(audit_package, "audit", held)

@@ -10,11 +10,14 @@ the ledger."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain.audit.balances import check_ewallets, check_totals
 from ewallet.domain.audit.clocks import check_clocks
 from ewallet.domain.audit.conversions import check_conversions
+from ewallet.domain.audit.events import check_events
 from ewallet.domain.audit.invoices import check_invoices
 from ewallet.domain.audit.owners import read_owners
 from ewallet.domain.audit.references import check_references
@@ -30,7 +33,12 @@ __all__ = ["AuditReport", "audit"]
 PASSED = (TRANSFERS, INVOICES, CONVERSIONS)
 
 
-def audit(db: Db) -> AuditReport:
+#: The event retention the audit assumes unless told (the server's default EWALLET_EVENT_DAYS).
+EVENT_DAYS = 7.0
+
+
+def audit(db: Db, *, event_days: float = EVENT_DAYS, now: datetime | None = None) -> AuditReport:
+    """`event_days`: movements younger than this must have their event (the server's setting)."""
     report = AuditReport()
     owners = read_owners(db)
     transfers = check_transfers(db, owners, report)
@@ -41,4 +49,5 @@ def audit(db: Db) -> AuditReport:
     check_invoices(db, owners, report)
     check_structure(db, report)
     check_references(db, [table for table in AUDITED if table not in PASSED], report)
+    check_events(db, (now or datetime.now(UTC)) - timedelta(days=event_days), report)
     return report

@@ -1,8 +1,8 @@
 """Events: the outbox table subscribers read.
 
 Effects write their events in their own transaction; subscribers read them after commit. The
-first row marks the instant the database began keeping events, so the audit asks for an event
-only of movements made since.
+first row marks where the database began keeping events (its ref_id: the last transfer record
+before), so the audit asks for an event only of movements made since.
 
 Revision ID: 0004
 Revises: 0003
@@ -46,7 +46,9 @@ def upgrade() -> None:
     op.create_index("ix_events_account_seq", "events", ["account_id", "id"], unique=False)
     op.create_index("ix_events_date", "events", ["create_date"], unique=False)
     op.create_index("ix_events_ref", "events", ["ref_id"], unique=False)
-    op.bulk_insert(events, [{"kind": EVENTS_BEGAN, "data": {}, "create_date": datetime.now(UTC)}])
+    last_record = op.get_bind().execute(sa.text("SELECT COALESCE(MAX(id), 0) FROM transfer_records")).scalar_one()
+    marker = {"kind": EVENTS_BEGAN, "ref_id": int(last_record), "data": {}, "create_date": datetime.now(UTC)}
+    op.bulk_insert(events, [marker])
 
 
 def downgrade() -> None:
