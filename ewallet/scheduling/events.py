@@ -108,12 +108,16 @@ class EventHub:
                 loop.call_soon_threadsafe(self.wake, accounts)
 
     def after_commit(self, db: Db) -> None:
-        """The storage hook: a transaction that recorded events committed."""
-        self.wake_threadsafe(events.woken_accounts(db))
+        """The storage hook: a transaction that recorded events committed. SQLAlchemy also
+        calls it when a savepoint is released (group commit), when nothing is visible to other
+        connections yet: a wake-up then would be read too early and lost."""
+        if not db.in_nested_transaction():
+            self.wake_threadsafe(events.woken_accounts(db))
 
     @staticmethod
     def after_rollback(db: Db) -> None:
-        events.woken_accounts(db)
+        if not db.in_nested_transaction():  # a savepoint's rollback leaves the rest to commit
+            events.woken_accounts(db)
 
     # -- subscriptions -----------------------------------------------------------------------------
 
