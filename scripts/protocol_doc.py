@@ -93,6 +93,7 @@ DOMAIN_ERRORS: dict[str, tuple[str, ...]] = {
     "client stop=clock_timer": ("not_found", "timer_state"),
     "client subscribe=events": (),
     "client unsubscribe=events": (),
+    "client view=clock_timer": ("not_found",),
     "system new=worker": ("capacity",),
     "system new=session": ("capacity",),
     "system interogate=session": ("not_found",),
@@ -109,6 +110,12 @@ NOTES: dict[str, str] = {
     "client supply=credits": "See [Invoice fields](#invoice-fields).",
     "client pay": 'The partner\'s email is the value of the action key: `"pay": "bob@example.com"`. '
     "See [Invoice fields](#invoice-fields).",
+    "client view=clock_timer": "The active clock's timer now. `credit_clock` is the settled balance; "
+    "`remaining_minutes` what a stop now would leave (the balance less the active time not yet billed, "
+    "rounded and capped as a stop bills; never negative); `elapsed_minutes` and `pending_minutes` the "
+    "run's active and paused time so far (0.0 when inactive); `start_timestamp` the run's start or null; "
+    "`expected_stop` the instant the balance runs out while the timer is `active`, else null. A timer "
+    "that ran out is settled first.",
 }
 
 #: Example values of parameters, by name (every parameter of every route needs one).

@@ -128,6 +128,11 @@ class Instructions(abc.ABC):
     def stop_timer(self) -> Any:
         return self._client("stop", stop="clock_timer")
 
+    def view_timer(self) -> Any:
+        """The active clock's timer now: clock_state, credit_clock, remaining_minutes (what a stop
+        now would leave), elapsed_minutes, pending_minutes, start_timestamp, expected_stop."""
+        return self._client("view", view="clock_timer")
+
     # -- ewallets and clocks ---------------------------------------------------------------------
 
     def new_credit_ewallet(self, reference: str | None = None) -> Any:

@@ -59,7 +59,8 @@ def clock_low(db: Db, clock_id: int, run_id: int, threshold: int, now: datetime)
     if db.scalar(select(Event.id).where(Event.once_key == once)) is None:
         data = {
             "clock": clock.id,
-            "remaining_hundredths": timer.hundredths_of_micros(remaining),
+            # What view clock_timer shows at this instant (a stop's rounding and carry).
+            "remaining_hundredths": timer.live(clock, now).remaining,
             "expected_stop": clock.timer_expected_stop.isoformat(),
             "threshold_hundredths": threshold,
         }

@@ -166,15 +166,27 @@ def stop(db: Db, clock: CreditClock, now: datetime) -> Stopped:
     return stopped
 
 
-def _finish(db: Db, clock: CreditClock, at: datetime, *, exhausted: bool) -> Stopped:
+def _run_until(clock: CreditClock, at: datetime) -> tuple[int, int]:
+    """The run's active and paused microseconds up to `at`, the ongoing segment or pause
+    included."""
     active_us, pending_us = clock.timer_active_us, clock.timer_pending_us
     if clock.state == ACTIVE and clock.timer_segment_start is not None:
         active_us += micros(at - clock.timer_segment_start)
     elif clock.state == PENDING and clock.timer_paused_at is not None:
         pending_us += micros(at - clock.timer_paused_at)
+    return active_us, pending_us
+
+
+def _bill(clock: CreditClock, active_us: int) -> int:
+    """The hundredths a stop bills for that much active time: with the carry, rounded half-up,
+    capped at the balance."""
+    return min(hundredths_of_micros(max(active_us + clock.timer_carry_us, 0)), clock.hundredths)
+
+
+def _finish(db: Db, clock: CreditClock, at: datetime, *, exhausted: bool) -> Stopped:
+    active_us, pending_us = _run_until(clock, at)
     exact = active_us + clock.timer_carry_us
-    billed = hundredths_of_micros(max(exact, 0))
-    spent = clock.hundredths if exhausted else min(billed, clock.hundredths)
+    spent = clock.hundredths if exhausted else _bill(clock, active_us)
     # Exhausting the balance settles the account with the clock: nothing is carried past it.
     clock.timer_carry_us = 0 if spent == clock.hundredths else exact - spent * MICROS_PER_HUNDREDTH
     pending = hundredths_of_micros(pending_us)
@@ -203,6 +215,47 @@ def _finish(db: Db, clock: CreditClock, at: datetime, *, exhausted: bool) -> Sto
 
 def pending_hundredths(clock: CreditClock) -> int:
     return hundredths_of_micros(clock.timer_pending_us)
+
+
+@dataclass(frozen=True)
+class LiveClock:
+    """A clock's timer as it stands at one instant (view clock_timer), in hundredths of a minute:
+    `hundredths` the settled balance; `remaining` what a stop at that instant would leave (the
+    same measure, carry, rounding and cap as a stop); `elapsed` and `pending` the run's active
+    and paused time so far (the ongoing segment or pause included; 0 when inactive); `started`
+    the run's start; `expected_stop` while active the stored instant the balance runs out."""
+
+    clock_id: int
+    state: str
+    hundredths: int
+    remaining: int
+    elapsed: int
+    pending: int
+    started: datetime | None
+    expected_stop: datetime | None
+
+
+def live(clock: CreditClock, at: datetime) -> LiveClock:
+    """The clock at `at`, which must already be settled at `at` (see `live_clock`). Reads only."""
+    if clock.state == INACTIVE:
+        return LiveClock(clock.id, INACTIVE, clock.hundredths, clock.hundredths, 0, 0, None, None)
+    active_us, pending_us = _run_until(clock, at)
+    return LiveClock(
+        clock_id=clock.id,
+        state=clock.state,
+        hundredths=clock.hundredths,
+        remaining=clock.hundredths - _bill(clock, active_us),
+        elapsed=hundredths_of_micros(active_us),
+        pending=hundredths_of_micros(pending_us),
+        started=clock.timer_started,
+        expected_stop=clock.timer_expected_stop if clock.state == ACTIVE else None,
+    )
+
+
+def live_clock(db: Db, clock: CreditClock, now: datetime) -> LiveClock:
+    """The clock now, a timer that ran out settled first (which locks the clock only then)."""
+    settle_clock(db, clock.id, now)
+    return live(clock, now)
 
 
 def _touch_sheet(db: Db, sheet_id: int, now: datetime) -> None:

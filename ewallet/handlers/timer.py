@@ -1,15 +1,15 @@
-"""The credit clock timer: start, pause, resume, stop on the active clock."""
+"""The credit clock timer: start, pause, resume, stop on the active clock, and the live clock."""
 
 from __future__ import annotations
 
-from ewallet.domain import timer
+from ewallet.domain import resources, timer
 from ewallet.domain.locks import held_chain
 from ewallet.domain.units import minutes_of
 from ewallet.domain.views import time_record_data
 from ewallet.handlers.context import Context
 from ewallet.routes import Access, client_route
 from ewallet.schemas.base import NoParams
-from ewallet.schemas.money import TimerPaused, TimerResumed, TimerStarted, TimerStopped
+from ewallet.schemas.money import ClockTimerView, TimerPaused, TimerResumed, TimerStarted, TimerStopped
 from ewallet.schemas.shapes import TimeRecordData
 from ewallet.storage.models import CreditClock
 
@@ -69,11 +69,18 @@ def stop(_: NoParams, ctx: Context) -> TimerStopped:
     )
 
 
-#: The timer changes the clock, never the caller's session or account.
+def view(_: NoParams, ctx: Context) -> ClockTimerView:
+    clock = resources.active_clock(ctx.db, ctx.user)
+    return ClockTimerView.of(timer.live_clock(ctx.db, clock, ctx.now))
+
+
+#: The timer changes the clock, never the caller's session or account. The view is no read-only
+#: route: like view credit.clock it settles a timer that ran out, which writes.
 
 ROUTES = [
     client_route("start", "clock_timer", start, Access.USER, summary="Start the active clock's timer"),
     client_route("pause", "clock_timer", pause, Access.USER, summary="Pause the running timer"),
     client_route("resume", "clock_timer", resume, Access.USER, summary="Resume the paused timer"),
     client_route("stop", "clock_timer", stop, Access.USER, summary="Stop the timer and bill active time"),
+    client_route("view", "clock_timer", view, Access.USER, summary="View the active clock's timer now"),
 ]

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, PlainSerializer, PlainValidator, StrictStr, WithJsonSchema
 
+from ewallet.domain.timer import LiveClock
+from ewallet.domain.units import minutes_of
 from ewallet.schemas.base import Params, Reply
 from ewallet.schemas.shapes import TimeRecordData
 from ewallet.schemas.values import Credits, Key255, Text255, Text1000, Timestamp
@@ -189,3 +191,30 @@ class TimerStopped(Reply):
     minutes_spent: float
     time_record: int
     record_data: TimeRecordData
+
+
+class ClockTimerView(Reply):
+    """view clock_timer: the active clock's timer now. `remaining_minutes` is what a stop now
+    would leave; `expected_stop` the instant the balance runs out, while the timer is active."""
+
+    clock: int
+    clock_state: str
+    credit_clock: float
+    remaining_minutes: float
+    elapsed_minutes: float
+    pending_minutes: float
+    start_timestamp: Timestamp | None
+    expected_stop: Timestamp | None
+
+    @classmethod
+    def of(cls, live: LiveClock) -> ClockTimerView:
+        return cls(
+            clock=live.clock_id,
+            clock_state=live.state,
+            credit_clock=minutes_of(live.hundredths),
+            remaining_minutes=minutes_of(live.remaining),
+            elapsed_minutes=minutes_of(live.elapsed),
+            pending_minutes=minutes_of(live.pending),
+            start_timestamp=live.started,
+            expected_stop=live.expected_stop,
+        )

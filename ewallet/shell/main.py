@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         if interactive:
             import ewallet.shell.terminal as terminal
 
-            shell = Shell(link, interactive=True, ask_secret=terminal.ask_secret)
+            shell = Shell(link, interactive=True, ask_secret=terminal.ask_secret, keys=terminal.keys)
             return terminal.converse(registry(), shell, args.history)
         shell = Shell(link, interactive=False, ask_secret=line_reader(sys.stdin))
         return run_script(registry(), shell, sys.stdin)

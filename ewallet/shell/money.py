@@ -5,7 +5,9 @@ the server applies it once (docs/protocol.md, idempotency keys)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+import ewallet.shell.countdown as countdown
 from ewallet.shell.registry import PARTNER, Command, number
 from ewallet.shell.state import Shell, UsageError
 
@@ -57,11 +59,30 @@ def convert(shell: Shell, args: list[str]) -> None:
     shell.say(f"ewallet {answer['ewallet_credits']} credits; clock {answer['credit_clock']:.2f} minutes")
 
 
+def live_line(answer: dict[str, Any]) -> str:
+    """The live clock in a line: what is left now, and for a run its active and paused minutes
+    and, while it runs, when the balance runs out."""
+    line = f"clock {answer['clock']}: {answer['clock_state']}, {answer['remaining_minutes']:.2f} minutes left"
+    if answer["clock_state"] != "inactive":
+        line += f" ({answer['elapsed_minutes']:.2f} active, {answer['pending_minutes']:.2f} paused)"
+    if answer["expected_stop"] is not None:
+        line += f"; runs out at {answer['expected_stop']}"
+    return line
+
+
+def status(shell: Shell) -> None:
+    """Once through a pipe; on a terminal the minutes left count down (countdown.watch)."""
+    if shell.keys is None:
+        shell.say(live_line(shell.link.view_timer()))
+        return
+    with shell.keys() as wait_key:
+        countdown.watch(shell.link.view_timer, live_line, shell.out, wait_key)
+
+
 def timer(shell: Shell, args: list[str]) -> None:
     action = TIMER.args(args, 1)[0]
     if action == "status":
-        clock = shell.link.view_credit_clock()["clock_data"]
-        shell.say(f"clock {clock['id']}: {clock['clock_state']}, {clock['credit_clock']:.2f} minutes left")
+        status(shell)
         return
     calls = {
         "start": shell.link.start_timer,
@@ -108,7 +129,9 @@ TIMER = Command(
     "drive the active clock's timer",
     timer,
     slots=(TIMER_ACTIONS,),
-    details="Only active time is billed; a paused timer costs nothing.",
+    details="Only active time is billed; a paused timer costs nothing.\n"
+    "status shows the minutes left now; on a terminal it counts them down until a key is pressed\n"
+    "(for at most a minute).",
 )
 COMMANDS = [
     Command("balance", "balance", "credits in the active ewallet and minutes on the active clock", balance),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -26,6 +27,9 @@ class Shell:
     interactive: bool
     #: Asks for a secret (a password) with this prompt; raises Cancelled or UsageError.
     ask_secret: Callable[[str], str]
+    #: On a terminal: single keys, unechoed, while a command keeps redrawing (`timer status`);
+    #: the context yields a function that waits up to N seconds for a key. None without one.
+    keys: Callable[[], AbstractContextManager[Callable[[float], bool]]] | None = None
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
     #: Partners seen in this run, name (lower case) -> email; their emails complete and names resolve.

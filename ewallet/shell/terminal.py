@@ -4,14 +4,19 @@ without passwords, Ctrl-C cancelling the line or the question and Ctrl-D leaving
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import select
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory
+from prompt_toolkit.input import create_input
+from prompt_toolkit.keys import Keys
 
 from ewallet.client import ConnectionFailed, EWalletError
+from ewallet.shell.countdown import KeyWait
 from ewallet.shell.registry import COMMAND, PARTNER, Registry, Slot
 from ewallet.shell.state import Cancelled, Shell
 from ewallet.shell.text import redact
@@ -69,6 +74,25 @@ def ask_secret(prompt: str) -> str:
         return PromptSession[str]().prompt(prompt, is_password=True)
     except (KeyboardInterrupt, EOFError):
         raise Cancelled from None
+
+
+@contextmanager
+def keys() -> Iterator[KeyWait]:
+    """The terminal in raw mode while a command redraws (the countdown of `timer status`): any
+    key, Ctrl-C included, is read unechoed and ends the wait for it."""
+    source = create_input()
+    with source.raw_mode():
+
+        def wait(seconds: float) -> bool:
+            ready, _, _ = select.select([source.fileno()], [], [], seconds)
+            if not ready:
+                return False
+            # Consumed: the key only stops the countdown. A lone Escape waits in the parser for
+            # the rest of a sequence (flushed here); a late cursor position report is no key.
+            pressed = source.read_keys() + source.flush_keys()
+            return any(press.key != Keys.CPRResponse for press in pressed)
+
+        yield wait
 
 
 def prompt_text(shell: Shell) -> str:

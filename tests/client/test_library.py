@@ -252,6 +252,8 @@ class TestAUsersDay:
         paused = await alice.pause_timer()
         assert paused["pending_count"] == 1
         server.clock.advance(seconds=30)
+        live = await alice.view_timer()
+        assert (live["clock_state"], live["remaining_minutes"], live["pending_minutes"]) == ("pending", 14.0, 0.5)
         await alice.resume_timer()
         server.clock.advance(seconds=30)
         stopped = await alice.stop_timer()

@@ -70,6 +70,7 @@ CALLS: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {
     "pause_timer": [((), {})],
     "resume_timer": [((), {})],
     "stop_timer": [((), {})],
+    "view_timer": [((), {})],
     "new_credit_ewallet": [((), {}), (("holiday",), {})],
     "new_credit_clock": [((), {}), (("spare",), {})],
     "view_credit_ewallet": [((), {})],

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from prompt_toolkit.history import FileHistory
 
 from tests.client.helpers import EWALLET, Finished, ewallet
+from tests.money.calls import wire_time
 from tests.support import PASSWORD, Running, new_account
 
 
@@ -135,14 +137,35 @@ class TestTimer:
             "timer status",
         )
         assert done.status == 0, done.out
+        runs_out = wire_time(server.clock.now() + timedelta(minutes=30))
         assert done.lines[4:] == [
             "timer started on clock 1",
-            "clock 1: active, 30.00 minutes left",
+            f"clock 1: active, 30.00 minutes left (0.00 active, 0.00 paused); runs out at {runs_out}",
             "timer paused on clock 1",
             "timer resumed on clock 1",
             "stopped: 0.00 minutes billed, 0.00 paused",
             "clock 1: inactive, 30.00 minutes left",
         ]
+
+    async def test_status_prints_the_live_clock_once_through_a_pipe(self, server: Running) -> None:
+        done = await shell(server, *ALICE, "supply 30", "convert credits 30", "timer start")
+        assert done.status == 0, done.err
+        started = server.clock.now()
+        server.clock.advance(90)
+        done = await shell(server, f"login alice {PASSWORD}", "timer status", "timer pause")
+        server.clock.advance(30)
+        later = await shell(server, f"login alice {PASSWORD}", "timer status", "timer stop", "timer status")
+        assert (done.status, later.status) == (0, 0), done.err + later.err
+        runs_out = wire_time(started + timedelta(minutes=30))
+        assert done.lines[1] == (
+            f"clock 1: active, 28.50 minutes left (1.50 active, 0.00 paused); runs out at {runs_out}"
+        )
+        assert later.lines[1:] == [
+            "clock 1: pending, 28.50 minutes left (1.50 active, 0.50 paused)",
+            "stopped: 1.50 minutes billed, 0.50 paused",
+            "clock 1: inactive, 28.50 minutes left",
+        ]
+        assert "\r" not in done.out + later.out and "any key" not in done.out + later.out
 
     async def test_a_timer_in_the_wrong_state_is_refused(self, server: Running) -> None:
         done = await shell(server, *ALICE, "timer stop", "timer start", "timer fly")

@@ -139,3 +139,35 @@ class TestMoney:
         child.expect(r"payment\s+alice@example\.com\s+bob@example\.com\s+10")
         child.expect(PROMPT)
         assert leave(child) == 0
+
+
+#: One drawing of the live clock while the countdown runs: the minutes left are group 1.
+COUNTING = r"active, (\d+\.\d\d) minutes left \([\d.]+ active, [\d.]+ paused\); runs out at [\d: -]+  \(any key stops\)"
+
+
+class TestTimerStatus:
+    def test_counts_the_minutes_down_until_a_key_is_pressed(self, server: ServerProcess, history: str) -> None:
+        child = spawn(server.port, history)
+        register_and_login(child)
+        run(child, "supply 30", "supplied 30")
+        run(child, "convert credits 30", "clock 30.00 minutes")
+        run(child, "timer start", "timer started")
+        child.sendline("timer status")
+        child.expect(COUNTING)
+        first = float(child.match.group(1))
+        for _ in range(10):  # a hundredth of a minute passes every 0.6 s; a redraw comes every second
+            child.expect(COUNTING)
+            if float(child.match.group(1)) < first:
+                break
+        else:
+            raise AssertionError(f"the minutes left stayed at {first}")
+        child.send("x")  # any key: the countdown ends and the key is not taken as input
+        child.expect(r"minutes left \([\d.]+ active, [\d.]+ paused\); runs out at [\d: -]+\x1b\[K\r?\n")
+        child.expect(PROMPT)
+        child.sendline("timer status")
+        child.expect(COUNTING)
+        child.sendcontrol("c")  # Ctrl-C ends it too, and the shell goes on
+        child.expect(PROMPT)
+        run(child, "timer stop", "stopped: ")
+        run(child, "timer status", "clock 1: inactive, ")
+        assert leave(child) == 0

@@ -3,16 +3,21 @@ paging, and which instructions the link may send again."""
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-from ewallet.client import EWalletError
+from ewallet.client import ConnectionFailed, EWalletError
+from ewallet.shell import countdown
 from ewallet.shell.link import Link, repeatable
 from ewallet.shell.listings import _page, _paging
 from ewallet.shell.main import registry
+from ewallet.shell.money import live_line
 from ewallet.shell.state import Shell, UsageError
 from ewallet.shell.terminal import ShellCompleter
 from ewallet.shell.text import describe, redact, table
@@ -178,3 +183,113 @@ class TestRepeatable:
     )
     def test_anything_else_is_never_sent_twice(self, instruction: dict[str, object]) -> None:
         assert not repeatable(line(**instruction))
+
+
+class FakeTime:
+    """Monotonic seconds that move only when the countdown waits for a key."""
+
+    def __init__(self, keys_at: float | None = None) -> None:
+        self.now, self.keys_at = 0.0, keys_at
+        self.waits: list[float] = []
+
+    def wait(self, seconds: float) -> bool:
+        self.waits.append(seconds)
+        if self.keys_at is not None and self.now + seconds >= self.keys_at:
+            self.now = self.keys_at
+            return True
+        self.now += seconds
+        return False
+
+
+def answers(*states: str) -> Iterator[dict[str, Any]]:
+    """Live clock answers counting down by 0.01 a fetch, in these states, the last repeated."""
+    remaining = 10.0
+    for state in (*states, *[states[-1]] * 1000):
+        yield {
+            "clock": 1, "clock_state": state, "remaining_minutes": remaining, "elapsed_minutes": 0.0,
+            "pending_minutes": 0.0, "expected_stop": None,
+        }  # fmt: skip
+        remaining = round(remaining - 0.01, 2)
+
+
+def drawings(out: io.StringIO) -> list[str]:
+    """What each redraw put on the line, erase codes left out."""
+    assert out.getvalue().endswith("\n") and out.getvalue().count("\n") == 1
+    return [part.replace(countdown.ERASE, "") for part in out.getvalue().rstrip("\n").split("\r")[1:]]
+
+
+class TestCountdown:
+    def watch(self, fake: FakeTime, *states: str, **options: float) -> tuple[list[str], int]:
+        out, fetched = io.StringIO(), answers(*states)
+        calls: list[float] = []
+
+        def fetch() -> dict[str, Any]:
+            calls.append(fake.now)
+            return next(fetched)
+
+        countdown.watch(
+            fetch, lambda a: f"{a['clock_state']} {a['remaining_minutes']:.2f}", out, fake.wait,
+            clock=lambda: fake.now, **options,
+        )  # fmt: skip
+        return drawings(out), len(calls)
+
+    def test_redraws_every_second_until_a_key_and_leaves_the_last_drawing(self) -> None:
+        fake = FakeTime(keys_at=3.5)
+        drawn, fetches = self.watch(fake, "active")
+        assert drawn == [
+            "active 10.00  (any key stops)",
+            "active 9.99  (any key stops)",
+            "active 9.98  (any key stops)",
+            "active 9.97  (any key stops)",
+            "active 9.97",
+        ]
+        assert (fetches, fake.waits) == (4, [1.0, 1.0, 1.0, 1.0])
+
+    def test_ends_by_itself_after_the_limit(self) -> None:
+        fake = FakeTime()
+        drawn, fetches = self.watch(fake, "active", every=1.0, limit=2.5)
+        assert fake.waits == [1.0, 1.0, 0.5]
+        assert drawn[-1] == "active 9.97" and fetches == 4
+        assert fake.now == 2.5
+
+    def test_ends_when_the_timer_stops_running(self) -> None:
+        drawn, fetches = self.watch(FakeTime(), "active", "active", "inactive")
+        assert drawn == ["active 10.00  (any key stops)", "active 9.99  (any key stops)", "inactive 9.98"]
+        assert fetches == 3
+
+    @pytest.mark.parametrize("state", ["inactive", "pending"])
+    def test_a_timer_that_does_not_run_is_drawn_once(self, state: str) -> None:
+        fake = FakeTime()
+        assert self.watch(fake, state) == ([f"{state} 10.00"], 1)
+        assert fake.waits == []
+
+    def test_a_failure_mid_countdown_ends_the_line_first(self) -> None:
+        out = io.StringIO()
+        fetched = iter([{"clock_state": "active", "remaining_minutes": 1.0}])
+
+        def fetch() -> dict[str, Any]:
+            answer = next(fetched, None)
+            if answer is None:
+                raise ConnectionFailed("the connection was lost")
+            return answer
+
+        with pytest.raises(ConnectionFailed):
+            countdown.watch(fetch, lambda a: str(a["remaining_minutes"]), out, lambda _: False, clock=lambda: 0.0)
+        assert out.getvalue().endswith("\n")
+
+
+class TestLiveLine:
+    def test_says_what_is_left_and_for_a_run_its_minutes_and_end(self) -> None:
+        answer = {
+            "clock": 3, "clock_state": "active", "credit_clock": 10.0, "remaining_minutes": 8.5,
+            "elapsed_minutes": 1.5, "pending_minutes": 2.0, "start_timestamp": "01-01-2030 12:00:00",
+            "expected_stop": "01-01-2030 12:13:30",
+        }  # fmt: skip
+        assert live_line(answer) == (
+            "clock 3: active, 8.50 minutes left (1.50 active, 2.00 paused); runs out at 01-01-2030 12:13:30"
+        )
+        paused = answer | {"clock_state": "pending", "expected_stop": None}
+        assert live_line(paused) == "clock 3: pending, 8.50 minutes left (1.50 active, 2.00 paused)"
+        idle = answer | {"clock_state": "inactive", "elapsed_minutes": 0.0, "pending_minutes": 0.0}
+        idle["expected_stop"] = None
+        assert live_line(idle) == "clock 3: inactive, 8.50 minutes left"

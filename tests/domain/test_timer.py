@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session as Db
 
@@ -73,3 +73,92 @@ class TestBilling:
         timer.start(db, clock, START)
         timer.settle(db, clock, START + minutes(2))
         assert (clock.hundredths, clock.timer_carry_us) == (0, 0)
+
+
+def stop_leaves(db: Db, clock: CreditClock, at: datetime) -> int:
+    """What a stop at `at` would leave on the clock, learnt by stopping in a savepoint rolled back."""
+    with db.begin_nested() as nested:
+        timer.stop(db, clock, at)
+        left = clock.hundredths
+        nested.rollback()
+    db.refresh(clock)
+    return left
+
+
+class TestLiveClock:
+    def test_an_inactive_clock_shows_its_balance_and_no_run(self, db: Db) -> None:
+        clock = loaded(db, 7)
+        assert timer.live_clock(db, clock, START) == timer.LiveClock(
+            clock.id, timer.INACTIVE, 700, 700, 0, 0, None, None
+        )
+
+    def test_a_running_timer_counts_its_active_time_down_from_the_balance(self, db: Db) -> None:
+        clock = loaded(db, 10)
+        timer.start(db, clock, START)
+        live = timer.live_clock(db, clock, START + timedelta(minutes=2, seconds=30))
+        assert (live.state, live.hundredths, live.remaining, live.elapsed, live.pending) == (
+            timer.ACTIVE, 1000, 750, 250, 0,
+        )  # fmt: skip
+        assert (live.started, live.expected_stop) == (START, START + minutes(10))
+        assert live.expected_stop == clock.timer_expected_stop
+
+    def test_a_pause_stops_the_countdown_and_counts_as_pending(self, db: Db) -> None:
+        clock = loaded(db, 10)
+        timer.start(db, clock, START)
+        timer.pause(db, clock, START + minutes(1))
+        for waited in (0, 3, 30):
+            live = timer.live_clock(db, clock, START + minutes(1 + waited))
+            assert (live.state, live.remaining, live.elapsed, live.pending) == (timer.PENDING, 900, 100, waited * 100)
+            assert (live.started, live.expected_stop) == (START, None)
+
+    def test_after_a_resume_the_expected_stop_moves_by_the_pause(self, db: Db) -> None:
+        clock = loaded(db, 10)
+        timer.start(db, clock, START)
+        timer.pause(db, clock, START + minutes(1))
+        timer.resume(db, clock, START + minutes(4))
+        live = timer.live_clock(db, clock, START + minutes(6))
+        assert (live.remaining, live.elapsed, live.pending) == (700, 300, 300)
+        assert live.expected_stop == START + minutes(13) == clock.timer_expected_stop
+
+    def test_the_remaining_minutes_are_what_a_stop_would_leave_carry_and_rounding_included(self, db: Db) -> None:
+        clock = loaded(db, 10)
+        timer.start(db, clock, START)
+        timer.stop(db, clock, START + timedelta(milliseconds=400))  # billed 0.01, 0.2 s owed back
+        assert clock.timer_carry_us == -200_000
+        later = START + minutes(1)
+        timer.start(db, clock, later)
+        for ms in (0, 100, 499, 500, 1099, 1100, 1700, 59_999, 61_234, 299_000):
+            at = later + timedelta(milliseconds=ms)
+            live = timer.live_clock(db, clock, at)
+            assert live.remaining == stop_leaves(db, clock, at), ms
+            assert live.elapsed == timer.hundredths_of_micros(ms * 1000), ms
+
+    def test_the_remaining_minutes_reach_zero_before_the_run_out_and_never_go_below(self, db: Db) -> None:
+        clock = loaded(db, 1)
+        timer.start(db, clock, START)
+        almost = START + timedelta(seconds=59, milliseconds=800)  # 0.9967 minutes: rounds to the balance
+        live = timer.live_clock(db, clock, almost)
+        assert (live.state, live.remaining) == (timer.ACTIVE, 0)
+        assert live.remaining == stop_leaves(db, clock, almost)
+
+    def test_a_run_out_timer_is_settled_first(self, db: Db) -> None:
+        clock = loaded(db, 3)
+        record = timer.start(db, clock, START)
+        live = timer.live_clock(db, clock, START + minutes(10))
+        assert live == timer.LiveClock(clock.id, timer.INACTIVE, 0, 0, 0, 0, None, None)
+        assert (record.time_stop, record.spent_hundredths) == (START + minutes(3), 300)
+
+    def test_a_paused_timer_with_the_balance_used_up_is_not_settled(self, db: Db) -> None:
+        clock = loaded(db, 1)
+        timer.start(db, clock, START)
+        timer.pause(db, clock, START + timedelta(seconds=59, milliseconds=900))
+        live = timer.live_clock(db, clock, START + minutes(5))
+        assert (live.state, live.hundredths, live.remaining) == (timer.PENDING, 100, 0)
+
+    def test_reading_changes_nothing(self, db: Db) -> None:
+        clock = loaded(db, 10)
+        timer.start(db, clock, START)
+        before = (clock.state, clock.hundredths, clock.timer_active_us, clock.timer_carry_us, clock.write_date)
+        timer.live(clock, START + minutes(4))
+        assert not db.dirty
+        assert (clock.state, clock.hundredths, clock.timer_active_us, clock.timer_carry_us, clock.write_date) == before

@@ -89,6 +89,8 @@ class TestTypedEndpoints:
             paused = ok(await bob.typed("/v1/pause/clock-timer"))
             assert paused["pending_count"] == 1
             clock.advance(600)
+            live = ok(await bob.typed("/v1/view/clock-timer"))
+            assert (live["clock_state"], live["remaining_minutes"], live["pending_minutes"]) == ("pending", 19.0, 10.0)
             ok(await bob.typed("/v1/resume/clock-timer"))
             clock.advance(30)
             stopped = ok(await bob.typed("/v1/stop/clock-timer"))

@@ -63,6 +63,19 @@ class TestOpenApiDocument:
             success["properties"]
         )
 
+    async def test_the_live_clock_is_a_post_with_its_answer_keys(self, document: dict[str, Any]) -> None:
+        path = document["paths"]["/v1/view/clock-timer"]
+        assert list(path) == ["post"]  # it settles a run-out timer: a write, so no GET
+        success = resolve(document, path["post"]["responses"]["200"]["content"]["application/json"]["schema"])
+        assert set(success["properties"]) == {
+            "failed", "clock", "clock_state", "credit_clock", "remaining_minutes", "elapsed_minutes",
+            "pending_minutes", "start_timestamp", "expected_stop",
+        }  # fmt: skip
+        stop = success["properties"]["expected_stop"]
+        assert {"type": "null"} in stop["anyOf"] and {"type": "string"} in [
+            {"type": kind["type"]} for kind in stop["anyOf"]
+        ]
+
     async def test_auth_keys_follow_the_permission_level(self, document: dict[str, Any]) -> None:
         for route in ROUTES:
             operation = document["paths"][route_path(route)]["post"]
