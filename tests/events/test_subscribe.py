@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from scripts.drills.line_client import LineClient
-from tests.support import Running, running_server
+from scripts.drills.line_client import PASSWORD, LineClient
+from tests.support import Running, new_account, running_server
 
 pytestmark = pytest.mark.asyncio
 
@@ -315,3 +316,27 @@ class TestAcrossProcesses:
             [event] = await lines.until(1, timeout=1.0)
             assert loop.time() - paid < 1.0
             assert event["data"]["ewallet_credits"] == 5
+
+
+class TestSessionExpiry:
+    async def test_the_subscription_ends_when_its_session_expires(self, server: Running) -> None:
+        client = await server.client()
+        answer = await client.call(action="request", request="client_id")
+        client.client_id = answer["client_id"]
+        ends = (server.clock.now() + timedelta(seconds=2)).strftime("%d-%m-%Y %H:%M:%S")
+        answer = await client.call(
+            action="request", request="session_token", client_id=client.client_id, expiration_date=ends
+        )
+        assert answer["failed"] is False, answer
+        client.session_token = answer["session_token"]
+        await new_account(client)
+        assert (await client.call(action="login", user_email=client.email, user_pass=PASSWORD))["failed"] is False  # type: ignore[attr-defined]
+        lines = Lines(client)
+        await lines.subscribe()
+        assert server.app.hub.count == 1
+        server.clock.advance(seconds=5)  # the server's clock passes the expiry; real time follows
+        for _ in range(150):
+            if server.app.hub.count == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert server.app.hub.count == 0
