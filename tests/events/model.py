@@ -58,6 +58,16 @@ class Supply:
 
 
 @dataclass(frozen=True)
+class Burst:
+    """`count` supplies of one credit sent at once on one connection (answers come in order):
+    events commit faster than one at a time, so subscribers read them in pages."""
+
+    who: int
+    via: int
+    count: int
+
+
+@dataclass(frozen=True)
 class Move:
     payer: int
     #: The partner is the payer's `1 + partner`-th neighbour: never the payer itself.
@@ -113,7 +123,7 @@ class Pause:
     seconds: float
 
 
-Step = Supply | Move | Login | Timer | Subscribe | Reconnect | Resubscribe | Pause
+Step = Supply | Burst | Move | Login | Timer | Subscribe | Reconnect | Resubscribe | Pause
 
 
 # -- the connections ------------------------------------------------------------------------------
@@ -225,7 +235,7 @@ class Subscriber:
         fields: dict[str, Any] = {"subscribe": "events", "kinds": list(self.kinds)}
         if after is not None:
             fields["after"] = after
-        self._pending.append((after, via))
+        self._pending.append((after, via % len(self.ports)))
         w = self.wallet
         await self._conn.send(
             instruction(action="subscribe", client_id=w.client_id, session_token=w.session_token, **fields)
@@ -304,6 +314,8 @@ class World:
     async def apply(self, step: Step) -> None:
         if isinstance(step, Supply):
             await self.supply(self.wallets[step.who], step.via, step.credits)
+        elif isinstance(step, Burst):
+            await self.burst(self.wallets[step.who], step.via, step.count)
         elif isinstance(step, Move):
             await self.move(step)
         elif isinstance(step, Login):
@@ -331,6 +343,20 @@ class World:
         wallet.credits += credits
         assert answer["ewallet_credits"] == wallet.credits, answer
         wallet.effects.append(Effect(kinds_of.CREDITS_RECEIVED, credits, "", wallet.credits))
+
+    async def burst(self, wallet: Wallet, via: int, count: int) -> None:
+        conn = wallet.conns[via % len(wallet.conns)]
+        line = instruction(
+            action="supply", supply="credits", credits=1, client_id=wallet.client_id, session_token=wallet.session_token
+        )
+        await conn.send(line * count)
+        for _ in range(count):
+            answer = await conn.recv(ANSWER_SECONDS)
+            assert answer is not None and answer["failed"] is False, answer
+        # One credit each: whatever order they committed in, the balances after them are these.
+        for _ in range(count):
+            wallet.credits += 1
+            wallet.effects.append(Effect(kinds_of.CREDITS_RECEIVED, 1, "", wallet.credits))
 
     async def move(self, step: Move) -> None:
         payer = self.wallets[step.payer]

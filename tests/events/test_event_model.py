@@ -14,7 +14,7 @@ import os
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
@@ -24,6 +24,7 @@ from scripts.drills.processes import serving
 from scripts.drills.wallets import open_wallet
 from tests.events.model import (
     SERVER_FLAGS,
+    Burst,
     Login,
     Move,
     Pause,
@@ -39,6 +40,11 @@ from tests.events.model import (
 
 ACCOUNTS, SERVERS = 3, 2
 EXAMPLES = int(os.environ.get("EWALLET_EVENT_EXAMPLES", "4"))
+#: Shrinking reruns programs against real servers for minutes; the failing program is printed
+#: whole without it. EWALLET_EVENT_SHRINK=1 shrinks.
+PHASES = [Phase.explicit, Phase.reuse, Phase.generate] + (
+    [Phase.shrink] if os.environ.get("EWALLET_EVENT_SHRINK") == "1" else []
+)
 
 who = st.integers(0, ACCOUNTS - 1)
 via = st.integers(0, SERVERS - 1)
@@ -47,6 +53,7 @@ kinds = st.lists(st.sampled_from(KINDS), min_size=1, max_size=len(KINDS), unique
 )
 steps: st.SearchStrategy[Step] = st.one_of(
     st.builds(Supply, who, via, st.integers(1, 40)),
+    st.builds(Burst, who, via, st.integers(2, 120)),
     st.builds(Move, who, st.integers(0, ACCOUNTS - 2), via, st.sampled_from(["pay", "transfer"]), st.integers(1, 50)),
     st.builds(Login, who, via),
     st.builds(Timer, who, via),
@@ -95,6 +102,7 @@ class TestEventsAgainstTheModel:
                 max_examples=EXAMPLES,
                 deadline=None,
                 database=None,
+                phases=PHASES,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
             )
             @given(program=programs)
