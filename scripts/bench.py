@@ -201,7 +201,8 @@ class Watch:
         self.answers.setdefault((payer, receiver), []).append(time.perf_counter())
 
     async def latencies(self, grace: float = 2.0) -> tuple[list[float], int]:
-        """Event time minus answer time for every timed transfer, and how many events never came."""
+        """Event time minus answer time for every timed transfer, and how many events had not
+        come `grace` seconds after the load ended (late, not necessarily lost)."""
         deadline = time.perf_counter() + grace
         while time.perf_counter() < deadline and any(
             len(self.events.get(pair, ())) < len(times) for pair, times in self.answers.items()
@@ -282,7 +283,7 @@ async def drive(port: int, scenario: str, n: int, seconds: float, subscribers: i
             "event_p50_ms": percentile(delays, 0.5) * 1000,
             "event_p99_ms": percentile(delays, 0.99) * 1000,
             "events_timed": len(delays),
-            "events_missing": missing,
+            "events_late": missing,
         }
     return result
 
@@ -370,7 +371,7 @@ def events_rows(
         if count:
             figures[f"events_{count}_event_p50_ms"] = round(result["event_p50_ms"], 2)
             figures[f"events_{count}_event_p99_ms"] = round(result["event_p99_ms"], 2)
-            figures[f"events_{count}_missing"] = result["events_missing"]
+            figures[f"events_{count}_late"] = result["events_late"]
         if result["failures"]:
             figures[f"events_{count}_failures"] = result["failures"]
 
