@@ -9,6 +9,13 @@ and, as its last line, one JSON object with the figures.
 
     python scripts/bench.py            # 10 s per scenario
     python scripts/bench.py --quick    # under a minute in all
+    python scripts/bench.py --quick --scenarios events --subscribers 0,100,1000
+
+The `events` scenario runs the transfer load once per subscriber count (each subscriber an
+extra connection subscribed to one of the accounts' credits_received); it reports the transfer
+rate as a ratio to the run with no subscribers, and the latency from a transfer's answer to the
+receiver's event (its first subscriber's). The memory figure (`--memory N`) is the server's RSS
+with N idle subscribed connections against N idle unsubscribed ones and the bare server.
 """
 
 from __future__ import annotations
@@ -159,12 +166,73 @@ async def prepare(port: int, n: int) -> list[Conn]:
     return conns
 
 
-async def drive(port: int, scenario: str, n: int, seconds: float) -> dict:
+class Watch:
+    """Subscribers of the accounts' credits_received: the first of each account times the
+    events, keyed by (payer, receiver) in order; the others only read."""
+
+    def __init__(self) -> None:
+        self.events: dict[tuple[str, str], list[float]] = {}
+        self.answers: dict[tuple[str, str], list[float]] = {}
+        self.tasks: list[asyncio.Task[None]] = []
+        self.conns: list[Conn] = []
+
+    async def subscribe(self, port: int, accounts: list[Conn], count: int) -> None:
+        for index in range(count):
+            account = accounts[index % len(accounts)]
+            conn = Conn(*await asyncio.open_connection("127.0.0.1", port, limit=1 << 20))
+            conn.ids = dict(account.ids)
+            answer = await conn.call(action="subscribe", subscribe="events", kinds=["credits_received"])
+            assert answer["failed"] is False, answer
+            self.conns.append(conn)
+            self.tasks.append(asyncio.create_task(self._read(conn, timed=index < len(accounts))))
+
+    async def _read(self, conn: Conn, timed: bool) -> None:
+        try:
+            while line := await conn.reader.readline():
+                if not timed:
+                    continue
+                now = time.perf_counter()
+                record = json.loads(line)["data"]["record"]
+                self.events.setdefault((record["transfer_from"], record["transfer_to"]), []).append(now)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+
+    def answered(self, payer: str, receiver: str) -> None:
+        self.answers.setdefault((payer, receiver), []).append(time.perf_counter())
+
+    async def latencies(self, grace: float = 2.0) -> tuple[list[float], int]:
+        """Event time minus answer time for every timed transfer, and how many events had not
+        come `grace` seconds after the load ended (late, not necessarily lost)."""
+        deadline = time.perf_counter() + grace
+        while time.perf_counter() < deadline and any(
+            len(self.events.get(pair, ())) < len(times) for pair, times in self.answers.items()
+        ):
+            await asyncio.sleep(0.05)
+        for task in self.tasks:
+            task.cancel()
+        for conn in self.conns:
+            conn.writer.close()
+        found, missing = [], 0
+        for pair, times in self.answers.items():
+            seen = self.events.get(pair, [])
+            missing += max(len(times) - len(seen), 0)
+            found.extend(event - answer for answer, event in zip(times, seen, strict=False))
+        return sorted(found), missing
+
+
+def percentile(values: list[float], share: float) -> float:
+    return values[max(int(len(values) * share) - 1, 0)] if values else float("nan")
+
+
+async def drive(port: int, scenario: str, n: int, seconds: float, subscribers: int = 0) -> dict:
     if scenario in ("client_id", "echo"):
         conns = [Conn(*await asyncio.open_connection("127.0.0.1", port)) for _ in range(n)]
     else:
         conns = await prepare(port, n)
     emails = [c.email for c in conns] if scenario not in ("client_id", "echo") else []  # type: ignore[attr-defined]
+    watch = Watch()
+    if scenario == "events":
+        await watch.subscribe(port, conns, subscribers)
     latencies: list[float] = []
     failures: dict[str, int] = {}
     stop_at = time.perf_counter() + seconds
@@ -180,7 +248,7 @@ async def drive(port: int, scenario: str, n: int, seconds: float) -> dict:
                 request = dict(REQUEST_CLIENT_ID)
             elif kind == "view":
                 request = {"action": "view", "view": "credit", "credit": "ewallet"}
-            elif kind == "transfer":
+            elif kind in ("transfer", "events"):
                 to = rnd.choice([e for e in emails if e != conn.email])  # type: ignore[attr-defined]
                 request = {"action": "transfer", "transfer": "credits", "transfer_to": to, "credits": 1}
             else:  # timer: start and stop in turn
@@ -190,6 +258,8 @@ async def drive(port: int, scenario: str, n: int, seconds: float) -> dict:
             started = time.perf_counter()
             answer = await conn.call(**request)
             latencies.append(time.perf_counter() - started)
+            if kind == "events" and answer.get("failed") is False and subscribers:
+                watch.answered(conn.email, request["transfer_to"])  # type: ignore[attr-defined]
             if answer.get("failed") is not False:
                 code = str(answer.get("code"))
                 failures[code] = failures.get(code, 0) + 1
@@ -200,18 +270,27 @@ async def drive(port: int, scenario: str, n: int, seconds: float) -> dict:
     for conn in conns:
         conn.writer.close()
     latencies.sort()
-    return {
+    result = {
         "requests": len(latencies),
         "per_s": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan"),
         "failures": failures,
     }
+    if scenario == "events" and subscribers:
+        delays, missing = await watch.latencies()
+        result |= {
+            "event_p50_ms": percentile(delays, 0.5) * 1000,
+            "event_p99_ms": percentile(delays, 0.99) * 1000,
+            "events_timed": len(delays),
+            "events_late": missing,
+        }
+    return result
 
 
-def run_load(port: int, scenario: str, n: int, seconds: float, core: int | None) -> dict:
+def run_load(port: int, scenario: str, n: int, seconds: float, core: int | None, subscribers: int = 0) -> dict:
     cmd = pinned([sys.executable, str(HERE), "--load", scenario, "--port", str(port), "--connections", str(n),
-                  "--seconds", str(seconds)], core)  # fmt: skip
+                  "--seconds", str(seconds), "--subscribers", str(subscribers)], core)  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=seconds * 4 + 120)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -236,12 +315,65 @@ def start_ewallet(
     return proc, port
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def idle_memory(port: int, pid: int, count: int) -> dict:
+    """The server's RSS bare (one account), with `count` idle connections that each ran one
+    instruction, and with the same connections subscribed (RSS seldom shrinks: each figure
+    includes the one before)."""
+    (account,) = await prepare(port, 1)
+    await asyncio.sleep(0.5)
+    figures = {"bare_rss_mb": rss_mb(pid)}
+    conns = []
+    for _ in range(count):
+        conn = Conn(*await asyncio.open_connection("127.0.0.1", port))
+        conn.ids = dict(account.ids)
+        assert (await conn.call(action="view", view="credit", credit="ewallet"))["failed"] is False
+        conns.append(conn)
+    await asyncio.sleep(0.5)
+    figures["idle_rss_mb"] = rss_mb(pid)
+    for conn in conns:
+        assert (await conn.call(action="subscribe", subscribe="events"))["failed"] is False
+    await asyncio.sleep(0.5)
+    figures["subscribed_rss_mb"] = rss_mb(pid)
+    for conn in [*conns, account]:
+        conn.writer.close()
+    figures["idle_kib_each"] = (figures["idle_rss_mb"] - figures["bare_rss_mb"]) * 1024 / count
+    figures["subscribed_kib_each"] = (figures["subscribed_rss_mb"] - figures["idle_rss_mb"]) * 1024 / count
+    return figures
+
+
 def stop(proc: subprocess.Popen) -> None:
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(30)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def events_rows(
+    port: int, args: argparse.Namespace, seconds: float, core: int | None, rows: list, figures: dict
+) -> None:
+    """The transfer load once per subscriber count; rates as ratios to the run without any."""
+    base = None
+    for count in (int(c) for c in args.subscribers.split(",")):
+        result = run_load(port, "events", args.connections, seconds, core, count)
+        base = base or result["per_s"]
+        rows.append((f"events/{count}", result, result["per_s"] / base))
+        figures[f"events_{count}_per_s"] = round(result["per_s"], 1)
+        figures[f"events_{count}_to_none"] = round(result["per_s"] / base, 3)
+        figures[f"events_{count}_transfer_p99_ms"] = round(result["p99_ms"], 2)
+        if count:
+            figures[f"events_{count}_event_p50_ms"] = round(result["event_p50_ms"], 2)
+            figures[f"events_{count}_event_p99_ms"] = round(result["event_p99_ms"], 2)
+            figures[f"events_{count}_late"] = result["events_late"]
+        if result["failures"]:
+            figures[f"events_{count}_failures"] = result["failures"]
 
 
 def main() -> int:
@@ -252,12 +384,14 @@ def main() -> int:
     parser.add_argument("--database", default=None, help="database URL (default: a SQLite file)")
     parser.add_argument("--scenarios", default="client_id,view,transfer,mixed,timer")
     parser.add_argument("--server-arg", action="append", default=[], help="extra `ewallet serve` argument")
+    parser.add_argument("--subscribers", default="0,100,1000", help="the events scenario's subscriber counts")
+    parser.add_argument("--memory", type=int, default=0, help="idle connections for the memory figure (0: none)")
     parser.add_argument("--load", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.load:
-        result = asyncio.run(drive(args.port, args.load, args.connections, args.seconds))
+        result = asyncio.run(drive(args.port, args.load, args.connections, args.seconds, int(args.subscribers)))
         print(json.dumps(result))
         return 0
 
@@ -283,6 +417,9 @@ def main() -> int:
     server, port = start_ewallet(args.database, folder, 0 if load_core else None, args.server_arg)
     try:
         for scenario in args.scenarios.split(","):
+            if scenario == "events":
+                events_rows(port, args, seconds, load_core, rows, figures)
+                continue
             result = run_load(port, scenario, args.connections, seconds, load_core)
             base = sqlite_per_s if scenario == "transfer" else ceiling["per_s"]
             rows.append((scenario, result, result["per_s"] / base))
@@ -295,6 +432,16 @@ def main() -> int:
     finally:
         stop(server)
         shutil.rmtree(folder, ignore_errors=True)
+    if args.memory:
+        memory_folder = tempfile.mkdtemp(prefix="ewallet-bench-memory-")
+        server, port = start_ewallet(args.database, memory_folder, None, args.server_arg)
+        try:
+            memory = asyncio.run(idle_memory(port, server.pid, args.memory))
+        finally:
+            stop(server)
+            shutil.rmtree(memory_folder, ignore_errors=True)
+        figures |= {f"memory_{key}": round(value, 1) for key, value in memory.items()}
+        figures["memory_connections"] = args.memory
 
     figures["transfers_per_s"] = figures.get("transfer_per_s")
     figures["transfer_p99_ms"] = figures.get("transfer_p99_ms")
@@ -308,10 +455,13 @@ def main() -> int:
 
     print(f"{'scenario':<14}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}  ratio to ceiling")
     for name, result, ratio in rows:
-        shown = "" if ratio is None else f"{ratio:.3f} (of {'sqlite loop' if name == 'transfer' else 'echo'})"
+        of = "events/0" if name.startswith("events") else "sqlite loop" if name == "transfer" else "echo"
+        shown = "" if ratio is None else f"{ratio:.3f} (of {of})"
         print(f"{name:<14}{result['per_s']:>10.1f}{result['p50_ms']:>9.2f}{result['p99_ms']:>9.2f}  {shown}")
     print(f"{'sqlite loop':<14}{sqlite_per_s:>10.1f}{'':>9}{'':>9}  (storage ceiling, transfers/s)")
     print(f"server peak RSS: {figures['server_rss_mb']} MB")
+    for key in sorted(k for k in figures if k.startswith(("events_", "memory_"))):
+        print(f"{key}: {figures[key]}")
     print(json.dumps(figures))
     return 0
 
