@@ -113,6 +113,9 @@ class TablePoller:
             try:
                 if stale:
                     self.high, stale = await loop.run_in_executor(self.hub.executor, self._newest), False
+                    # What committed elsewhere between a new subscription's first read and this
+                    # jump is below `high` now: every subscription reads once more.
+                    self.hub.wake_all()
                 self.high, accounts = await loop.run_in_executor(self.hub.executor, self._since)
             except Exception as exc:
                 log.warning("polling for events failed (%s); trying again", type(exc).__name__)

@@ -10,22 +10,12 @@ import pytest
 from scripts.drills.processes import serving
 from scripts.drills.wallets import open_wallet
 
-#: SQLite: a process whose poller was idle (no subscriber) jumps to the newest seq at its first
-#: tick with a subscriber and wakes nobody for what it skipped; an event committed elsewhere
-#: between the new subscription's first read and that tick is not delivered until another event
-#: of the account arrives (event_wakeups.TablePoller._poll, the `stale` branch).
-IDLE_POLLER_SKIPS = pytest.mark.xfail(
-    reason="bug: TablePoller's stale branch skips events committed after a new subscription's first read",
-    strict=True,
-)
 #: The protocol's bound for an event of another process, and a margin for a loaded machine.
 WITHIN = 1.0 + 1.0
 
 
 class TestAnotherProcessesEvent:
-    @pytest.mark.parametrize(
-        "database_url", [pytest.param("sqlite", marks=IDLE_POLLER_SKIPS), "postgresql"], indirect=True
-    )
+    @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
     async def test_reaches_the_first_subscriber_of_a_process_right_after_it_subscribed(self, database_url: str) -> None:
         """The process the subscriber is on had no subscriber before (on SQLite its poller has
         been idle); the event commits through the other process a moment after the subscribe

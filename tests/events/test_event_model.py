@@ -21,7 +21,6 @@ from sqlalchemy import Engine
 from ewallet.domain.events import KINDS
 from ewallet.storage.database import create_db_engine
 from scripts.drills.processes import serving
-from scripts.drills.wallets import open_wallet
 from tests.events.model import (
     SERVER_FLAGS,
     Burst,
@@ -90,13 +89,6 @@ class TestEventsAgainstTheModel:
         reports: list[str] = []
         started = time.monotonic()
         with serving(database_url, **SERVER_FLAGS) as one, serving(database_url, **SERVER_FLAGS) as two:
-            # A standing subscriber on each process keeps SQLite's pollers from going idle, whose
-            # first tick afterwards skips events (test_cross_process's xfail); drop it once fixed.
-            keeper = await open_wallet(one.port, 0, "keeper", 0)
-            keepers = [await keeper.twin().connect(port) for port in (one.port, two.port)]
-            for standing in keepers:
-                answer = await standing.call(action="subscribe", subscribe="events")
-                assert answer is not None and answer["failed"] is False, answer
 
             @settings(
                 max_examples=EXAMPLES,
@@ -114,7 +106,5 @@ class TestEventsAgainstTheModel:
                 await asyncio.to_thread(every_program)
             finally:
                 engine.dispose()
-                for wallet in (keeper, *keepers):
-                    await wallet.close()
             print(f"\n{len(reports)} programs in {time.monotonic() - started:.1f} s; last: {reports[-1]}")
             assert not one.tracebacks() and not two.tracebacks(), one.log + two.log
