@@ -15,7 +15,7 @@ clock warning is rescheduled; a logout, which may end a subscription) and are ne
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -142,17 +142,19 @@ def accounts_since(db: Db, after: int, limit: int = 10_000) -> tuple[int, set[in
     return int(rows[-1][0]), {int(row[1]) for row in rows if row[1] is not None}
 
 
-def read_after(db: Db, account_id: int, after: int, kinds: Sequence[str], limit: int) -> list[StoredEvent]:
-    """The account's events of `kinds` with seq above `after`, oldest first."""
+def read_after(db: Db, account_id: int, after: int, limit: int) -> list[StoredEvent]:
+    """The account's events (every kind, the internal ones too) with seq above `after`, oldest
+    first: a subscriber filters them, and learns from the internal ones what to look at again."""
+    e = _EVENTS.c
     query = (
-        select(Event)
-        .where(Event.account_id == account_id, Event.id > after, Event.kind.in_(kinds))
-        .order_by(Event.id)
+        select(e.id, e.kind, e.ref_id, e.data, e.create_date)
+        .where(e.account_id == account_id, e.id > after)
+        .order_by(e.id)
         .limit(limit)
     )
     return [
-        StoredEvent(e.id, e.kind, int(e.account_id or 0), e.ref_id, dict(e.data), e.create_date)
-        for e in db.scalars(query)
+        StoredEvent(seq, kind, account_id, ref_id, data, created)
+        for seq, kind, ref_id, data, created in db.connection().execute(query)
     ]
 
 

@@ -58,10 +58,18 @@ class Page:
     """One read for a subscription."""
 
     lines: list[tuple[int, bytes]]
+    #: The highest seq read (delivered or not: filtered out, or internal).
+    last: int | None
     #: The subscription still holds (the account is on the session's stack, the session lives).
     alive: bool
-    running: list[clock_events.RunningClock]
+    #: The account's running timers, when they were read again (None: nothing changed them).
+    running: list[clock_events.RunningClock] | None
     more: bool
+
+
+#: Read again what a subscription judges by when these pass by.
+_SESSION_CHANGED = frozenset({events.LOGGED_OUT})
+_TIMERS_CHANGED = frozenset({events.TIMER_CHANGED, events.TIMER_STOPPED})
 
 
 class EventHub:
@@ -136,19 +144,29 @@ class EventHub:
 
     # -- database work, on the hub's threads ------------------------------------------------------
 
-    async def page(self, terms: events.SubscriptionTerms, after: int) -> Page:
+    async def page(self, terms: events.SubscriptionTerms, after: int, *, recheck: bool) -> Page:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, self._page, terms, after)
+        return await loop.run_in_executor(self.executor, self._page, terms, after, recheck)
 
-    def _page(self, terms: events.SubscriptionTerms, after: int) -> Page:
+    def _page(self, terms: events.SubscriptionTerms, after: int, recheck: bool) -> Page:
+        """The events above `after`. The session and the running timers are read only when
+        `recheck` asks for it (a new subscription, the session's expiry) or an event says they
+        changed: most pages cost one statement, and one more for the records they name."""
         now = self.clock.now()
         with self.read.begin() as db:
-            if not events.still_subscribed(db, terms.session_id, terms.account_id, now, self.lifetimes):
-                return Page([], alive=False, running=[], more=False)
-            stored = events.read_after(db, terms.account_id, after, terms.kinds, PAGE)
-            lines = self._lines(db, terms, stored)
-            running = clock_events.running_clocks(db, terms.account_id) if events.CLOCK_LOW in terms.kinds else []
-        return Page(lines, alive=True, running=running, more=len(stored) == PAGE)
+            stored = events.read_after(db, terms.account_id, after, PAGE)
+            seen = {event.kind for event in stored}
+            if (recheck or seen & _SESSION_CHANGED) and not events.still_subscribed(
+                db, terms.session_id, terms.account_id, now, self.lifetimes
+            ):
+                return Page([], None, alive=False, running=None, more=False)
+            delivered = [event for event in stored if event.kind in terms.kinds]
+            lines = self._lines(db, terms, delivered)
+            running = None
+            if events.CLOCK_LOW in terms.kinds and (recheck or seen & _TIMERS_CHANGED):
+                running = clock_events.running_clocks(db, terms.account_id)
+        last = stored[-1].seq if stored else None
+        return Page(lines, last, alive=True, running=running, more=len(stored) == PAGE)
 
     def _lines(
         self, db: Db, terms: events.SubscriptionTerms, stored: list[events.StoredEvent]
@@ -202,16 +220,22 @@ class Subscription:
         self._timers: dict[tuple[int, int], asyncio.TimerHandle] = {}
         self._warned: set[tuple[int, int]] = set()
         self._expiry: asyncio.TimerHandle | None = None
+        #: Read the session and the timers again on the next page (a new subscription, expiry).
+        self._recheck = True
         self.ended = False
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._task = loop.create_task(self._deliver())
         # The session's end is checked when it comes (the read then finds it expired).
-        self._expiry = loop.call_later(self._seconds_until(self.terms.expires) + 0.05, self.wake)
+        self._expiry = loop.call_later(self._seconds_until(self.terms.expires) + 0.05, self._session_may_end)
 
     def wake(self) -> None:
         self._woken.set()
+
+    def _session_may_end(self) -> None:
+        self._recheck = True
+        self.wake()
 
     def stop(self) -> None:
         """End now: nothing more is written."""
@@ -250,15 +274,18 @@ class Subscription:
             await self.sink.ready()
             if self.ended or self.sink.closing():
                 return False
-            page = await self.hub.page(self.terms, self.after)
+            recheck, self._recheck = self._recheck, False
+            page = await self.hub.page(self.terms, self.after, recheck=recheck)
             if self.ended or self.sink.closing():
                 return False
             if not page.alive:
                 return False
             if page.lines:
                 self.sink.send_events(page.lines)
-                self.after = page.lines[-1][0]
-            self._schedule_warnings(page.running)
+            if page.last is not None:
+                self.after = page.last
+            if page.running is not None:
+                self._schedule_warnings(page.running)
             if not page.more:
                 return True
 
@@ -268,8 +295,6 @@ class Subscription:
         return max((instant - self.hub.clock.now()).total_seconds(), 0.0)
 
     def _schedule_warnings(self, running: list[clock_events.RunningClock]) -> None:
-        if events.CLOCK_LOW not in self.terms.kinds:
-            return
         current = {(clock.clock_id, clock.run_id): clock for clock in running}
         for key in list(self._timers):
             if key not in current:  # paused, stopped or ran out: its time is no longer known
