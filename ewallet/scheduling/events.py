@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -202,6 +202,7 @@ class Subscription:
         self._timers: dict[tuple[int, int], asyncio.TimerHandle] = {}
         self._warned: set[tuple[int, int]] = set()
         self._expiry: asyncio.TimerHandle | None = None
+        self._on_end: list[Callable[[], None]] = []
         self.ended = False
 
     def start(self) -> None:
@@ -212,6 +213,14 @@ class Subscription:
 
     def wake(self) -> None:
         self._woken.set()
+
+    def on_end(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the subscription ends, however it ends (at once if it has): a
+        face whose stream exists only for the events (HTTP) then ends that stream."""
+        if self.ended:
+            callback()
+        else:
+            self._on_end.append(callback)
 
     def stop(self) -> None:
         """End now: nothing more is written."""
@@ -229,6 +238,9 @@ class Subscription:
         self._timers.clear()
         if self._expiry is not None:
             self._expiry.cancel()
+        callbacks, self._on_end = self._on_end, []
+        for callback in callbacks:
+            callback()
 
     async def _deliver(self) -> None:
         try:
