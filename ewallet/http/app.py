@@ -400,9 +400,11 @@ def _fixed_routes() -> list[BaseRoute]:
 
 
 def _instruction_routes(table: RouteTable) -> list[InstructionRoute]:
-    """POST for every instruction; GET too for the read-only ones (parameters in the query)."""
-    routes = [InstructionRoute(route) for route in table.routes]
-    routes += [InstructionRoute(route, "GET") for route in table.routes if route.read_only]
+    """POST for every instruction; GET too for the read-only ones (parameters in the query).
+    None for an instruction whose answer alone is useless over HTTP (`Route.typed_http`)."""
+    typed = [route for route in table.routes if route.typed_http]
+    routes = [InstructionRoute(route) for route in typed]
+    routes += [InstructionRoute(route, "GET") for route in typed if route.read_only]
     return routes
 
 

@@ -201,6 +201,14 @@ class TestRefusals:
         refused(answer, 405, "unknown_action")
         assert answer.headers["allow"] == "GET"
 
+    async def test_subscribe_has_no_typed_endpoint_and_the_generic_one_points_to_get_events(self, http: Http) -> None:
+        await http.new_user()
+        for path in ("/v1/subscribe/events", "/v1/unsubscribe/events"):
+            refused(await http.typed(path), 404, "unknown_action")
+            refused(await http.client.get(path, headers=http.session_headers), 404, "unknown_action")
+        body = refused(await http.instruction(action="subscribe", subscribe="events"), 400, "invalid_value")
+        assert "GET /v1/events" in body["error"]
+
 
 class TestEnd:
     async def test_closing_the_stream_frees_the_subscription(self, user: Http, events_server: Running) -> None:

@@ -165,7 +165,7 @@ def transport() -> Iterator[requests.Session]:
 
 def operation_labels() -> list[str]:
     """The operations the document must hold: known at collection time from the route table."""
-    routes = build_route_table().routes
+    routes = [route for route in build_route_table().routes if route.typed_http]
     return (
         ["POST /ewallet/instruction-set", "GET /health"]
         + [f"POST {route_path(r)}" for r in routes]
