@@ -77,6 +77,10 @@ class Route:
     #: The success reply's model (for the HTTP face's OpenAPI document); by default the
     #: handler's return annotation.
     reply: type[Reply] | None = None
+    #: False: the HTTP face has no typed endpoint for it (`/v1/...`), since its answer alone is
+    #: useless there (subscribe and unsubscribe need a connection that carries events; over HTTP
+    #: that is `GET /v1/events`). `POST /ewallet/instruction-set` still takes it, and refuses it.
+    typed_http: bool = True
 
     def __post_init__(self) -> None:
         if self.reply is None:
@@ -187,6 +191,7 @@ def client_route(
     idempotency_owner: IdempotencyOwner | None = None,
     reply: type[Reply] | None = None,
     rate_limited: bool = True,
+    typed_http: bool = True,
 ) -> Route:
     return Route(
         "client",
@@ -202,6 +207,7 @@ def client_route(
         idempotency_owner=idempotency_owner,
         reply=reply,
         rate_limited=rate_limited,
+        typed_http=typed_http,
     )
 
 

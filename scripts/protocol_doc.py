@@ -116,6 +116,15 @@ NOTES: dict[str, str] = {
     "run's active and paused time so far (0.0 when inactive); `start_timestamp` the run's start or null; "
     "`expected_stop` the instant the balance runs out while the timer is `active`, else null. A timer "
     "that ran out is settled first.",
+    "client subscribe=events": "Over HTTP, `GET /v1/events` runs this instruction and answers with Server-Sent "
+    "Events (`text/event-stream`): the ids in the usual headers, the parameters in the query string (`kinds` "
+    "repeated or comma-separated: `?kinds=login,credits_received`), and `Last-Event-ID` as `after` (the "
+    "header wins when both are given). A failure is the usual JSON answer and status. The stream begins "
+    "with `event: subscribed` (its `data:` is this answer, and it has no `id:`), then one message per "
+    "event: `id:` its `seq`, `event:` its kind, `data:` the event line. A `: keep-alive` comment follows "
+    "15 s of silence. The stream ends on logout or session expiry; closing it unsubscribes. "
+    "`POST /ewallet/instruction-set` answers `subscribe` and `unsubscribe` with `invalid_value`: an HTTP "
+    "answer cannot carry events.",
 }
 
 #: Example values of parameters, by name (every parameter of every route needs one).
@@ -151,6 +160,13 @@ SAMPLES: dict[str, Any] = {
     "kinds": ["credits_received", "clock_low"],
     "clock_low_minutes": 5.0,
 }
+#: What stands over HTTP for an instruction without a typed endpoint (`Route.typed_http`), by
+#: route name. A route missing here stops the generation.
+HTTP_INSTEAD: dict[str, str] = {
+    "client subscribe=events": "HTTP: `GET /v1/events` (Server-Sent Events, see below)",
+    "client unsubscribe=events": "HTTP: close the `GET /v1/events` stream",
+}
+
 AUTH_SAMPLES = {"client_id": "ewsm-uid:...", "session_token": "ewsm-st:...", "system_key": "<the system key>"}
 
 #: Errors each level can answer before the instruction's own rules (PROTOCOL §2 steps 1-7).
@@ -413,6 +429,10 @@ def section(route: Route) -> list[str]:
     if route.read_only:
         facts[-1] = f"HTTP: `POST` or `GET {route_path(route)}`"
         facts.append("read-only")
+    if not route.typed_http:
+        if route.name not in HTTP_INSTEAD:
+            raise SystemExit(f"{route.name}: say what stands for it over HTTP in HTTP_INSTEAD in {__file__}")
+        facts[1] = HTTP_INSTEAD[route.name]
     if route.idempotency_owner is not None:
         facts.append("takes an [idempotency key](#idempotency-keys)")
     lines += [" · ".join(facts), ""]

@@ -44,9 +44,26 @@ def unsubscribe(_: NoParams, ctx: Context) -> Unsubscribed:
     return Unsubscribed()
 
 
+#: No typed HTTP endpoints: an HTTP answer cannot carry events. GET /v1/events (ewallet.http.events)
+#: runs `subscribe` and streams; closing that stream is the HTTP unsubscribe.
 ROUTES = [
     client_route(
-        "subscribe", "events", subscribe, Access.USER, SubscribeParams, "Receive the account's events", read_only=True
+        "subscribe",
+        "events",
+        subscribe,
+        Access.USER,
+        SubscribeParams,
+        "Receive the account's events",
+        read_only=True,
+        typed_http=False,
     ),
-    client_route("unsubscribe", "events", unsubscribe, Access.USER, summary="Stop receiving events", read_only=True),
+    client_route(
+        "unsubscribe",
+        "events",
+        unsubscribe,
+        Access.USER,
+        summary="Stop receiving events",
+        read_only=True,
+        typed_http=False,
+    ),
 ]

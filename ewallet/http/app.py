@@ -2,7 +2,8 @@
 server does; a typed endpoint per instruction (`POST /v1/<action>/<target...>`) takes its
 parameters, with client id and token from the body or from `X-EWallet-Client-Id` and
 `Authorization: Bearer <token>`. Both hand the instruction to the scheduler, so a session
-opened over TCP works over HTTP and the other way round.
+opened over TCP works over HTTP and the other way round. `GET /v1/events` runs `subscribe=events`
+the same way and answers with a stream of Server-Sent Events (ewallet.http.events).
 
 Endpoints are module-level functions that find their collaborators in `app.state` and, for a
 typed endpoint, its route in the matched API route; exception handlers are data passed to the
@@ -31,6 +32,7 @@ from starlette.staticfiles import StaticFiles
 
 from ewallet import __version__
 from ewallet.domain.errors import EwalletError, InvalidValue
+from ewallet.http import events as sse
 from ewallet.http.openapi import (
     SECURITY_SCHEMES,
     query_parameters,
@@ -45,7 +47,7 @@ from ewallet.protocol.answers import Answer, failure, internal_failure, with_id
 from ewallet.protocol.envelope import instruction_for
 from ewallet.protocol.errors import FrameTooLarge, InvalidInstruction, UnknownAction
 from ewallet.routes import AUTH_KEYS, Route, RouteTable
-from ewallet.scheduling.events import EventHub
+from ewallet.scheduling.events import ConnectionEvents, EventHub
 from ewallet.scheduling.scheduler import Scheduler
 from ewallet.settings import Settings
 
@@ -125,7 +127,15 @@ async def typed_instruction(request: Request) -> JSONResponse:
     if not isinstance(body, dict):
         # As on TCP: valid JSON that is not an object is not an instruction.
         raise InvalidInstruction("the body must be a JSON object of parameters")
-    keys = AUTH_KEYS[route.instruction.access]
+    _ids_from_headers(request, route.instruction, body)
+    instruction = instruction_for(route.instruction, body, ewallet.settings.system_key)
+    answer = await ewallet.scheduler.run(instruction, _peer(request))
+    return _answer_response(with_id(answer, instruction.request_id))
+
+
+def _ids_from_headers(request: Request, route: Route, body: dict[str, Any]) -> None:
+    """The ids the route's level needs, from the headers where the body leaves them out."""
+    keys = AUTH_KEYS[route.access]
     for key in keys & _HEADER_OF_KEY.keys():
         if key not in body and (value := request.headers.get(_HEADER_OF_KEY[key])) is not None:
             body[key] = value
@@ -133,18 +143,42 @@ async def typed_instruction(request: Request) -> JSONResponse:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and token:
             body["session_token"] = token.strip()
+
+
+async def event_stream(request: Request) -> Response:
+    """GET /v1/events: `subscribe=events` with the query's parameters, answered by a stream of
+    Server-Sent Events (ewallet.http.events); a failure is answered as by any typed endpoint."""
+    route = request.scope["route"]
+    assert isinstance(route, EventsRoute)
+    ewallet = _collaborators(request)
+    body = _query_parameters(request, route.instruction)
+    after = sse.last_event_id(request.headers.get("last-event-id"))
+    if after is not None:
+        body["after"] = after  # an EventSource reconnecting: the header wins over the query
+    _ids_from_headers(request, route.instruction, body)
     instruction = instruction_for(route.instruction, body, ewallet.settings.system_key)
-    answer = await ewallet.scheduler.run(instruction, _peer(request))
-    return _answer_response(with_id(answer, instruction.request_id))
+    streams: sse.EventStreams = request.app.state.event_streams
+    hub: EventHub | None = request.app.state.events
+    stream = streams.new()
+    # Without a hub the handler refuses: this face then cannot carry events.
+    channel = ConnectionEvents(hub, stream) if hub is not None else None
+    answer = with_id(await ewallet.scheduler.run(instruction, _peer(request), channel), instruction.request_id)
+    if answer.get("failed") is not False or channel is None:
+        return _answer_response(answer)
+    return sse.EventStreamResponse(streams, stream, channel, answer)
 
 
 def _query_parameters(request: Request, route: Route) -> dict[str, Any]:
     """A read-only instruction's parameters from the query string, typed as its parameter model
-    declares them (the query string has only strings); ids and tokens only from headers, never
-    from a URL that proxies and logs keep."""
+    declares them (the query string has only strings; a list is the parameter repeated, or its
+    items separated by commas); ids and tokens only from headers, never from a URL that proxies
+    and logs keep."""
     properties = route.params.wire_schema().get("properties", {})
     parameters: dict[str, Any] = {}
     for key, value in request.query_params.multi_items():
+        if properties.get(key, {}).get("type") == "array":  # repeated, comma-separated, or both
+            parameters.setdefault(key, []).extend(item.strip() for item in value.split(",") if item.strip())
+            continue
         if key in parameters:
             raise InvalidValue(f"{key} is given more than once")
         if key in AUTH_KEYS[route.access] | {"client_id", "session_token", "system_key"}:
@@ -315,6 +349,33 @@ class InstructionRoute(APIRoute):
         )
 
 
+class EventsRoute(APIRoute):
+    """GET /v1/events: the `subscribe=events` instruction answered by an event stream."""
+
+    def __init__(self, route: Route) -> None:
+        self.instruction = route
+        responses: dict[int | str, dict[str, Any]] = {
+            status: value for status, value in _ERROR_RESPONSES.items() if status in statuses_of(route)
+        }
+        responses[200] = sse.STREAM_RESPONSE
+        super().__init__(
+            sse.PATH,
+            event_stream,
+            methods=["GET"],
+            # No media type of its own: the errors are documented as JSON, the 200 as a stream.
+            response_class=Response,
+            summary=route.summary,
+            description=sse.DESCRIPTION,
+            operation_id="v1_events_get",
+            responses=responses,
+            openapi_extra={
+                "parameters": sse.openapi_parameters(query_parameters(route)),
+                "security": route_security(route),
+            },
+            tags=[route.controller],
+        )
+
+
 def _fixed_routes() -> list[BaseRoute]:
     return [
         APIRoute("/docs", swagger_ui, methods=["GET"], include_in_schema=False),
@@ -339,10 +400,17 @@ def _fixed_routes() -> list[BaseRoute]:
 
 
 def _instruction_routes(table: RouteTable) -> list[InstructionRoute]:
-    """POST for every instruction; GET too for the read-only ones (parameters in the query)."""
-    routes = [InstructionRoute(route) for route in table.routes]
-    routes += [InstructionRoute(route, "GET") for route in table.routes if route.read_only]
+    """POST for every instruction; GET too for the read-only ones (parameters in the query).
+    None for an instruction whose answer alone is useless over HTTP (`Route.typed_http`)."""
+    typed = [route for route in table.routes if route.typed_http]
+    routes = [InstructionRoute(route) for route in typed]
+    routes += [InstructionRoute(route, "GET") for route in typed if route.read_only]
     return routes
+
+
+def _events_routes(table: RouteTable) -> list[EventsRoute]:
+    subscribe = table.resolve("client", "subscribe", {"subscribe": "events"})
+    return [EventsRoute(subscribe)] if subscribe is not None else []
 
 
 def build_http_app(
@@ -352,7 +420,7 @@ def build_http_app(
         title="ewallet",
         version=__version__,
         description="The ewallet instruction set over HTTP. Every answer is the JSON object the TCP server gives.",
-        routes=[*_fixed_routes(), *_instruction_routes(table)],
+        routes=[*_fixed_routes(), *_instruction_routes(table), *_events_routes(table)],
         docs_url=None,
         redoc_url=None,
         exception_handlers=EXCEPTION_HANDLERS,
@@ -360,6 +428,8 @@ def build_http_app(
     app.state.ewallet = Collaborators(settings, scheduler, engine)
     #: Where GET /v1/events subscriptions come from.
     app.state.events = hub
+    #: The open GET /v1/events streams (the face ends them when it stops).
+    app.state.event_streams = sse.EventStreams()
     _declare_security_schemes(app)
     return app
 

@@ -12,6 +12,7 @@ from typing import cast
 import uvicorn
 from fastapi import FastAPI
 
+from ewallet.http.events import EventStreams
 from ewallet.http.protocol import HttpConnection
 from ewallet.settings import Settings
 from ewallet.transport.limits import ConnectionCap, accept_backlog
@@ -91,4 +92,9 @@ class HttpFace:
     async def stop(self) -> None:
         if self._server is not None and self._task is not None:
             self._server.should_exit = True
+            # An event stream never ends by itself: end them all (after what they hold is
+            # written), or each would hold the shutdown for the whole grace period.
+            streams: EventStreams | None = getattr(self.asgi.state, "event_streams", None)
+            if streams is not None:
+                streams.end_all()
             await self._task

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -222,20 +222,31 @@ class Subscription:
         self._expiry: asyncio.TimerHandle | None = None
         #: Read the session and the timers again on the next page (a new subscription, expiry).
         self._recheck = True
+        self._on_end: list[Callable[[], None]] = []
         self.ended = False
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._task = loop.create_task(self._deliver())
         # The session's end is checked when it comes (the read then finds it expired).
-        self._expiry = loop.call_later(self._seconds_until(self.terms.expires) + 0.05, self._session_may_end)
+        self._expiry = loop.call_later(self._seconds_until(self.terms.expires) + 0.05, self.check_session)
 
     def wake(self) -> None:
         self._woken.set()
 
-    def _session_may_end(self) -> None:
+    def check_session(self) -> None:
+        """Read the session again (its expiry timer calls this): the subscription ends if the
+        session has expired or the account is no longer on its stack."""
         self._recheck = True
         self.wake()
+
+    def on_end(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the subscription ends, however it ends (at once if it has): a
+        face whose stream exists only for the events (HTTP) then ends that stream."""
+        if self.ended:
+            callback()
+        else:
+            self._on_end.append(callback)
 
     def stop(self) -> None:
         """End now: nothing more is written."""
@@ -253,6 +264,9 @@ class Subscription:
         self._timers.clear()
         if self._expiry is not None:
             self._expiry.cancel()
+        callbacks, self._on_end = self._on_end, []
+        for callback in callbacks:
+            callback()
 
     async def _deliver(self) -> None:
         try:

@@ -13,7 +13,8 @@ from ewallet.http.openapi import route_path
 from ewallet.http.status import STATUS_OF_CODE
 from ewallet.routes import Access
 
-ROUTES = build_route_table().routes
+#: The instructions with a typed endpoint (subscribe and unsubscribe have GET /v1/events instead).
+ROUTES = [route for route in build_route_table().routes if route.typed_http]
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ class TestOpenApiDocument:
     ) -> None:
         typed = {route_path(route) for route in ROUTES}
         assert len(typed) == len(ROUTES)
-        assert set(document["paths"]) == typed | {"/ewallet/instruction-set", "/health"}
+        assert set(document["paths"]) == typed | {"/ewallet/instruction-set", "/health", "/v1/events"}
         for route in ROUTES:
             assert list(document["paths"][route_path(route)]) == (["post", "get"] if route.read_only else ["post"]), (
                 route.name
@@ -111,6 +112,8 @@ class TestOpenApiDocument:
                 if path == "/health":
                     continue
                 assert {400, 413, 429, 500, 503} <= statuses, path
+                if path == "/v1/events":
+                    continue  # its 200 is a stream, its failures JSON: see the test below
                 for status in statuses - {200}:
                     schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/Failure"}, (path, status)
@@ -123,3 +126,30 @@ class TestOpenApiDocument:
         assert declared("/v1/request/session-token") == {200, 400, 401, 409, 413, 429, 500, 503}
         assert declared("/ewallet/instruction-set") == {200, *STATUS_OF_CODE.values()}
         assert declared("/v1/transfer/credits") == {200, *STATUS_OF_CODE.values()}
+
+    async def test_get_events_is_described_as_an_event_stream_with_its_parameters(
+        self, document: dict[str, Any]
+    ) -> None:
+        assert list(document["paths"]["/v1/events"]) == ["get"]
+        operation = document["paths"]["/v1/events"]["get"]
+        assert operation["responses"]["200"]["content"] == {"text/event-stream": {"schema": {"type": "string"}}}
+        assert {int(status) for status in operation["responses"]} == {200, 400, 401, 403, 404, 409, 413, 429, 500, 503}
+        for status, response in operation["responses"].items():
+            if status != "200":
+                assert response["content"] == {"application/json": {"schema": {"$ref": "#/components/schemas/Failure"}}}
+        parameters = {(p["in"], p["name"]): p for p in operation["parameters"]}
+        assert set(parameters) == {
+            ("query", "after"),
+            ("query", "kinds"),
+            ("query", "clock_low_minutes"),
+            ("query", "id"),
+            ("header", "Last-Event-ID"),
+        }
+        kinds = parameters[("query", "kinds")]
+        assert kinds["schema"]["items"]["enum"] == ["credits_received", "login", "clock_low", "timer_stopped"]
+        assert kinds["explode"] is True and "comma" in kinds["description"]
+        assert operation["security"] == [{"clientId": [], "sessionToken": []}, {}]
+        assert "Last-Event-ID" in operation["description"] and "event: subscribed" in operation["description"]
+        # No typed endpoint for what an HTTP answer cannot carry.
+        assert "/v1/subscribe/events" not in document["paths"]
+        assert "/v1/unsubscribe/events" not in document["paths"]
