@@ -139,7 +139,7 @@ async def typed_instruction(request: Request) -> JSONResponse:
 
 
 def _query_parameters(request: Request, route: Route) -> dict[str, Any]:
-    """A read-only instruction's parameters from the query string, typed as its parameter model
+    """A read's parameters (a GET) from the query string, typed as its parameter model
     declares them (the query string has only strings); ids and tokens only from headers, never
     from a URL that proxies and logs keep."""
     properties = route.params.wire_schema().get("properties", {})
@@ -230,7 +230,7 @@ async def on_domain_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method some route of this path answers (a read-only instruction's GET and POST are
+    """Every method some route of this path answers (a read's GET and POST are
     two routes; starlette's own Allow names only the first that matched the path)."""
     methods: set[str] = set()
     for route in request.app.routes:
@@ -339,9 +339,9 @@ def _fixed_routes() -> list[BaseRoute]:
 
 
 def _instruction_routes(table: RouteTable) -> list[InstructionRoute]:
-    """POST for every instruction; GET too for the read-only ones (parameters in the query)."""
+    """POST for every instruction; GET too for the reads (parameters in the query)."""
     routes = [InstructionRoute(route) for route in table.routes]
-    routes += [InstructionRoute(route, "GET") for route in table.routes if route.read_only]
+    routes += [InstructionRoute(route, "GET") for route in table.routes if route.answers_get]
     return routes
 
 
