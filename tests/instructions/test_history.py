@@ -65,7 +65,7 @@ async def one_of_each(server: Running, client: LineClient) -> None:
 
 class TestAnswer:
     @pytest.mark.parametrize("kind", KINDS)
-    async def test_lists_each_record_exactly_as_view_shows_it_newest_first(self, any_server: Running, kind: str) -> None:
+    async def test_lists_each_record_exactly_as_view_shows_it(self, any_server: Running, kind: str) -> None:
         client = await any_server.user()
         for _ in range(2):
             await one_of_each(any_server, client)
