@@ -132,7 +132,10 @@ def page(
     found: list[Any] = []
     for sheet_id in sheets:
         query = select(record).where(record.sheet_id == sheet_id, *conditions)
-        found += db.scalars(query.order_by(record.id.desc()).limit(limit + 1)).all()
+        # Ordered as the index is (sheet_id and hidden are fixed here), so the planner reads the
+        # page straight off it rather than walking the primary key and testing every row.
+        order = (record.sheet_id.desc(), record.hidden.desc(), record.id.desc())
+        found += db.scalars(query.order_by(*order).limit(limit + 1)).all()
     found.sort(key=lambda row: row.id, reverse=True)
     rows, more = found[:limit], len(found) > limit
     next_cursor = cursors.encode(rows[-1].id, binding) if more else None
