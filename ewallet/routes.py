@@ -61,6 +61,10 @@ class Route:
     summary: str = ""
     #: Changes nothing: runs in a read transaction, concurrently with others (never batched).
     read_only: bool = False
+    #: A read that may write only what time already decided (a timer whose balance ran out is
+    #: settled on the way): it needs a write transaction, yet to a client it is a read, so it
+    #: answers HTTP GET like the read-only instructions.
+    settles: bool = False
     #: Password work (Argon2) that must not run inside the write transaction. Called with
     #: the parameters and a Context whose `db` is a read transaction (caller authorised, no
     #: locks); returns a PasswordJob that then runs with no transaction open, off the SQLite
@@ -90,6 +94,11 @@ class Route:
                 hinted = None
             if isinstance(hinted, type) and issubclass(hinted, Reply) and hinted is not Reply:
                 object.__setattr__(self, "reply", hinted)
+
+    @property
+    def answers_get(self) -> bool:
+        """Served by HTTP GET too (parameters in the query string)."""
+        return self.read_only or self.settles
 
     @property
     def key(self) -> tuple[str, str, str | None]:
@@ -186,6 +195,7 @@ def client_route(
     summary: str = "",
     *,
     read_only: bool = False,
+    settles: bool = False,
     prepare: Preparation | None = None,
     counts_as_anonymous: bool = False,
     idempotency_owner: IdempotencyOwner | None = None,
@@ -202,6 +212,7 @@ def client_route(
         params,
         summary=summary,
         read_only=read_only,
+        settles=settles,
         prepare=prepare,
         counts_as_anonymous=counts_as_anonymous,
         idempotency_owner=idempotency_owner,

@@ -74,6 +74,10 @@ DOMAIN_ERRORS: dict[str, tuple[str, ...]] = {
     "client unlink=conversion, conversion=list": ("last_resource",),
     "client view=conversion, conversion=record": (),
     "client unlink=conversion, conversion=record": (),
+    "client history=transfer": ("not_found", "forbidden"),
+    "client history=invoice": ("not_found", "forbidden"),
+    "client history=time": ("not_found", "forbidden"),
+    "client history=conversion": ("not_found", "forbidden"),
     "client new=contact, contact=list": (),
     "client view=contact, contact=list": ("not_found",),
     "client switch=contact_list": (),
@@ -108,6 +112,18 @@ NOTES: dict[str, str] = {
     "client edit=account": "See [current_pass](#current_pass): changing `user_pass` or `user_email` needs it.",
     "client new=contact, contact=record": "See [Contact fields](#contact-fields).",
     "client supply=credits": "See [Invoice fields](#invoice-fields).",
+    **{
+        f"client history={kind}": "Newest first (descending id), across every visible sheet of the kind the account "
+        "owns, or of the one `sheet_id` names. `since` (inclusive) and `until` (exclusive) bound `create_date`. "
+        "Follow `next_cursor` (null on the last page) with the same filters; see [History](#history)."
+        + (
+            " `partner` matches `transfer_from` or `transfer_to` ignoring case; `min_credits` and `max_credits` "
+            "are inclusive."
+            if kind == "transfer"
+            else " The transfer filters (`transfer_type`, `partner`, `min_credits`, `max_credits`) are refused here."
+        )
+        for kind in ("transfer", "invoice", "time", "conversion")
+    },
     "client pay": 'The partner\'s email is the value of the action key: `"pay": "bob@example.com"`. '
     "See [Invoice fields](#invoice-fields).",
     "client view=clock_timer": "The active clock's timer now. `credit_clock` is the settled balance; "
@@ -159,6 +175,14 @@ SAMPLES: dict[str, Any] = {
     "after": 41,
     "kinds": ["credits_received", "clock_low"],
     "clock_low_minutes": 5.0,
+    "limit": 20,
+    "cursor": "AAAAAAAAAGQ2yW0ZbzXzdp5h2Xo5bq-e",
+    "since": "01-01-2030 00:00:00",
+    "until": "01-02-2030 00:00:00",
+    "transfer_type": "payment",
+    "partner": "bob@example.com",
+    "min_credits": 10,
+    "max_credits": 500,
 }
 #: What stands over HTTP for an instruction without a typed endpoint (`Route.typed_http`), by
 #: route name. A route missing here stops the generation.
@@ -249,6 +273,28 @@ dropped connection, a timeout, a server restart) and you need to retry without p
 - A key belongs to one account (a user's keys and the operator's keys of `system supply` are
   separate); keys are kept 72 hours (`EWALLET_IDEMPOTENCY_HOURS`), after which the key is free.
 
+## History
+
+`history` lists one kind of the active account's records (`transfer`, `invoice`, `time`,
+`conversion`), newest first, `limit` (1 to 500, default 50) a page. Each element of `records` is
+the record's `record_data` exactly as `view` of the record gives it; hidden records and the
+records of hidden sheets (or of sheets under a hidden ewallet or clock) are left out. A time
+record whose timer ran out shows as stopped at the instant it ran out; one that still runs shows
+`time_stop` null and nothing spent yet.
+
+- `next_cursor` is null on the last page; otherwise send it as `cursor` with the same filters
+  (`limit` may change) for the next page. Walking to the null cursor shows every record that
+  matched when the first page was read, each once and in order; records added meanwhile show up
+  only on a new first page.
+- A cursor is opaque and belongs to the account, the kind and the filters it came with: another
+  account's, another kind's, one of other filters, or a changed one is `invalid_value`.
+- Filters: `sheet_id` (one owned sheet; `not_found` when absent or hidden, `forbidden` when
+  another account's), `since` (inclusive) and `until` (exclusive) on `create_date`; for transfers
+  also `transfer_type`, `partner` (matches `transfer_from` or `transfer_to`, ignoring case) and
+  `min_credits`/`max_credits` (inclusive).
+- A page costs the same however deep it lies: the server reads it from an index from the
+  cursor's position on, never by skipping the records before it.
+
 ## current_pass
 
 `edit account` changes each given field on its own. Changing `user_pass` or `user_email` also
@@ -327,6 +373,8 @@ def describe(schema: dict[str, Any]) -> tuple[str, str]:
             parts.append("trimmed, not blank")
         elif "pattern" in schema:
             parts.append(f"matches `{schema['pattern']}`")
+        if "enum" in schema:
+            parts.append("one of " + ", ".join(f"`{value}`" for value in schema["enum"]))
     elif kind in ("integer", "number"):
         low = schema.get("minimum")
         high = schema.get("maximum", schema.get("exclusiveMaximum"))
@@ -426,8 +474,9 @@ def example(route: Route) -> str:
 def section(route: Route) -> list[str]:
     lines = [f"### `{instruction(route)}`", "", f'<a id="{anchor(route)}"></a>{route.summary}', ""]
     facts = [f"Level: `{route.access.value}`", f"HTTP: `POST {route_path(route)}`"]
-    if route.read_only:
+    if route.answers_get:
         facts[-1] = f"HTTP: `POST` or `GET {route_path(route)}`"
+    if route.read_only:
         facts.append("read-only")
     if not route.typed_http:
         if route.name not in HTTP_INSTEAD:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from ewallet.client.errors import ConnectionFailed
@@ -62,6 +63,18 @@ class AsyncClient(Instructions):
     def _send(self, instruction: dict[str, Any], *, session: bool = True) -> Any:
         line = prepare(instruction, (self.client_id, self.session_token), self.system_key, with_session=session)
         return self._call(line)
+
+    async def history(self, kind: str, **filters: Any) -> AsyncIterator[dict[str, Any]]:
+        """Every record of `history` for the kind and filters, newest first:
+        `async for record in client.history("transfer", partner="bob@example.com")`."""
+        cursor = None
+        while True:
+            page = await self.history_page(kind, **filters, **({"cursor": cursor} if cursor else {}))
+            for record in page["records"]:
+                yield record
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return
 
     async def open_session(self) -> tuple[str, str]:
         self.client_id = (await self.request_client_id())["client_id"]

@@ -179,6 +179,38 @@ class Instructions(abc.ABC):
     def unlink_record(self, kind: str, record_id: int) -> Any:
         return self._client("unlink", unlink=_kind(kind), **{kind: "record"}, record_id=record_id)
 
+    def history_page(
+        self,
+        kind: str,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        sheet_id: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        transfer_type: str | None = None,
+        partner: str | None = None,
+        min_credits: int | None = None,
+        max_credits: int | None = None,
+    ) -> Any:
+        """One page of `history`: records (newest first) and next_cursor. `history(kind, ...)`
+        of Client and AsyncClient follows the cursors for you."""
+        return self._client(
+            "history",
+            history=_kind(kind),
+            **_given(
+                limit=limit,
+                cursor=cursor,
+                sheet_id=sheet_id,
+                since=since,
+                until=until,
+                transfer_type=transfer_type,
+                partner=partner,
+                min_credits=min_credits,
+                max_credits=max_credits,
+            ),
+        )
+
     # -- contacts --------------------------------------------------------------------------------
 
     def new_contact_list(self, reference: str | None = None) -> Any:

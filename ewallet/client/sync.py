@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 from ewallet.client.errors import ConnectionFailed, EWalletError
@@ -78,6 +79,17 @@ class Client(Instructions):
     def _send(self, instruction: dict[str, Any], *, session: bool = True) -> dict[str, Any]:
         line = prepare(instruction, (self.client_id, self.session_token), self.system_key, with_session=session)
         return result(self._exchange(line))
+
+    def history(self, kind: str, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Every record of `history` for the kind and filters (the keywords of history_page),
+        newest first, fetching the next page as the iteration reaches it."""
+        cursor = None
+        while True:
+            page = self.history_page(kind, **filters, **({"cursor": cursor} if cursor else {}))
+            yield from page["records"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return
 
     def open_session(self) -> tuple[str, str]:
         """Request a client id and a session token, and keep them for later calls."""

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 import functools
 
-from ewallet.handlers import accounts, contacts, events, health, money, resources, session, sheets, system, timer
+from ewallet.handlers import (
+    accounts,
+    contacts,
+    events,
+    health,
+    history,
+    money,
+    resources,
+    session,
+    sheets,
+    system,
+    timer,
+)
 from ewallet.routes import RouteTable
 
 
@@ -13,5 +25,5 @@ from ewallet.routes import RouteTable
 def build_route_table() -> RouteTable:
     """The table never changes in a process: built once (reading every handler's type hints
     takes a while), shared by every app the process builds."""
-    modules = (session, accounts, resources, sheets, contacts, money, timer, events, system, health)
+    modules = (session, accounts, resources, sheets, history, contacts, money, timer, events, system, health)
     return RouteTable(route for module in modules for route in module.ROUTES)

@@ -169,7 +169,7 @@ async def event_stream(request: Request) -> Response:
 
 
 def _query_parameters(request: Request, route: Route) -> dict[str, Any]:
-    """A read-only instruction's parameters from the query string, typed as its parameter model
+    """A read's parameters (a GET) from the query string, typed as its parameter model
     declares them (the query string has only strings; a list is the parameter repeated, or its
     items separated by commas); ids and tokens only from headers, never from a URL that proxies
     and logs keep."""
@@ -264,7 +264,7 @@ async def on_domain_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method some route of this path answers (a read-only instruction's GET and POST are
+    """Every method some route of this path answers (a read's GET and POST are
     two routes; starlette's own Allow names only the first that matched the path)."""
     methods: set[str] = set()
     for route in request.app.routes:
@@ -400,11 +400,11 @@ def _fixed_routes() -> list[BaseRoute]:
 
 
 def _instruction_routes(table: RouteTable) -> list[InstructionRoute]:
-    """POST for every instruction; GET too for the read-only ones (parameters in the query).
-    None for an instruction whose answer alone is useless over HTTP (`Route.typed_http`)."""
+    """POST for every instruction; GET too for the reads (parameters in the query). None for
+    an instruction whose answer alone is useless over HTTP (`Route.typed_http`)."""
     typed = [route for route in table.routes if route.typed_http]
     routes = [InstructionRoute(route) for route in typed]
-    routes += [InstructionRoute(route, "GET") for route in typed if route.read_only]
+    routes += [InstructionRoute(route, "GET") for route in typed if route.answers_get]
     return routes
 
 

@@ -56,7 +56,7 @@ def route_request_schema(route: Route) -> dict[str, Any]:
 
 
 def query_parameters(route: Route) -> list[dict[str, Any]]:
-    """The query parameters of a read-only instruction's GET: its parameters and the request id
+    """The query parameters of a read's GET: its parameters and the request id
     (ids and tokens come from the headers of `route_security`)."""
     schema = route.params.wire_schema()
     required = set(schema.get("required", []))

@@ -22,7 +22,7 @@ NEW_SESSION = (
 
 #: Actions that change nothing when they run twice: reads, switching to an object (switching to
 #: the already active one changes nothing) and login (moves the account to the top).
-REPEATABLE_ACTIONS = frozenset({"view", "switch", "login"})
+REPEATABLE_ACTIONS = frozenset({"view", "switch", "login", "history"})
 
 
 class AnswerLost(ConnectionFailed):

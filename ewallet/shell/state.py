@@ -35,6 +35,8 @@ class Shell:
     #: Partners seen in this run, name (lower case) -> email; their emails complete and names resolve.
     partners: dict[str, str] = field(default_factory=dict)
     failures: int = 0
+    #: The last history listing with older records left: (kind, filters, next_cursor).
+    history_next: tuple[str, dict[str, Any], str] | None = None
     leaving: bool = False
 
     def say(self, text: str = "") -> None:

@@ -264,7 +264,8 @@ class TransferRecord(Base, Dated, Hideable):
     """One side of a credit movement. The system side's rows have no sheet and no ewallet."""
 
     __tablename__ = "transfer_records"
-    __table_args__ = AUTOINC
+    #: history: a sheet's visible records newest first, from below a cursor (migration 0005).
+    __table_args__ = (Index("ix_transfer_records_history", "sheet_id", "hidden", "id"), AUTOINC)
     id: Mapped[int] = pk()
     sheet_id: Mapped[int | None] = mapped_column(ForeignKey("transfer_sheets.id"), index=True)
     ewallet_id: Mapped[int | None] = mapped_column(ForeignKey("credit_ewallets.id"), index=True)
@@ -279,7 +280,8 @@ class TransferRecord(Base, Dated, Hideable):
 
 class InvoiceRecord(Base, Dated, Hideable):
     __tablename__ = "invoice_records"
-    __table_args__ = AUTOINC
+    #: history: a sheet's visible records newest first, from below a cursor (migration 0005).
+    __table_args__ = (Index("ix_invoice_records_history", "sheet_id", "hidden", "id"), AUTOINC)
     id: Mapped[int] = pk()
     sheet_id: Mapped[int] = mapped_column(ForeignKey("invoice_sheets.id"), index=True)
     reference: Mapped[str] = mapped_column(String(255))
@@ -294,7 +296,8 @@ class InvoiceRecord(Base, Dated, Hideable):
 
 class ConversionRecord(Base, Dated, Hideable):
     __tablename__ = "conversion_records"
-    __table_args__ = AUTOINC
+    #: history: a sheet's visible records newest first, from below a cursor (migration 0005).
+    __table_args__ = (Index("ix_conversion_records_history", "sheet_id", "hidden", "id"), AUTOINC)
     id: Mapped[int] = pk()
     sheet_id: Mapped[int] = mapped_column(ForeignKey("conversion_sheets.id"), index=True)
     clock_id: Mapped[int] = mapped_column(ForeignKey("credit_clocks.id"), index=True)
@@ -310,7 +313,8 @@ class ConversionRecord(Base, Dated, Hideable):
 
 class TimeRecord(Base, Dated, Hideable):
     __tablename__ = "time_records"
-    __table_args__ = AUTOINC
+    #: history: a sheet's visible records newest first, from below a cursor (migration 0005).
+    __table_args__ = (Index("ix_time_records_history", "sheet_id", "hidden", "id"), AUTOINC)
     id: Mapped[int] = pk()
     sheet_id: Mapped[int] = mapped_column(ForeignKey("time_sheets.id"), index=True)
     clock_id: Mapped[int] = mapped_column(ForeignKey("credit_clocks.id"), index=True)

@@ -324,3 +324,33 @@ class TestAUsersDay:
         with pytest.raises(EWalletError) as caught:
             await connect().interrogate_workers()
         assert caught.value.code == "system_key_required"
+
+
+class TestHistory:
+    async def test_history_follows_the_cursors_to_the_last_page(self, server: Running) -> None:
+        with Client("127.0.0.1", server.port) as client:
+            await asyncio.to_thread(client.open_session)
+            await asyncio.to_thread(client.create_account, "hana", PASSWORD, "hana@example.com")
+            await asyncio.to_thread(client.login, "hana", PASSWORD)
+            for credits in range(1, 6):
+                await asyncio.to_thread(client.supply_credits, credits)
+            walked = await asyncio.to_thread(lambda: [r["credits"] for r in client.history("transfer", limit=2)])
+            assert walked == [5, 4, 3, 2, 1]
+            some = await asyncio.to_thread(lambda: list(client.history("transfer", limit=2, min_credits=4)))
+            assert [r["credits"] for r in some] == [5, 4]
+            page = await asyncio.to_thread(client.history_page, "invoice", limit=3)
+            assert len(page["records"]) == 3 and page["next_cursor"] is not None
+            with pytest.raises(EWalletError) as refused:
+                await asyncio.to_thread(lambda: list(client.history("invoice", partner="x@example.com")))
+            assert refused.value.code == "invalid_value"
+
+    async def test_the_async_history_is_an_async_iterator(self, server: Running) -> None:
+        async with AsyncClient("127.0.0.1", server.port) as client:
+            await client.open_session()
+            await client.create_account("ivo", PASSWORD, "ivo@example.com")
+            await client.login("ivo", PASSWORD)
+            for credits in range(1, 6):
+                await client.supply_credits(credits)
+            walked = [record["credits"] async for record in client.history("transfer", limit=2)]
+            assert walked == [5, 4, 3, 2, 1]
+            assert [record["id"] async for record in client.history("conversion")] == []

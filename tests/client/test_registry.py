@@ -85,6 +85,15 @@ CALLS: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {
     "unlink_sheet": [((kind, 1), {}) for kind in KINDS],
     "view_record": [((kind, 1), {}) for kind in KINDS],
     "unlink_record": [((kind, 1), {}) for kind in KINDS],
+    "history_page": [((kind,), {}) for kind in KINDS]
+    + [
+        (
+            (kind,),
+            {"limit": 5, "cursor": "c", "sheet_id": 1, "since": "01-01-2030 00:00:00", "until": "02-01-2030 00:00:00"},
+        )
+        for kind in KINDS
+    ]
+    + [(("transfer",), {"transfer_type": "payment", "partner": "bob@example.com", "min_credits": 1, "max_credits": 9})],
     "new_contact_list": [((), {}), (("friends",), {})],
     "new_contact_record": [
         (("Carol",), {}),
@@ -170,7 +179,7 @@ class TestEveryMethodHasARoute:
         assert public_methods(Instructions) == set(CALLS)
 
     def test_both_clients_offer_exactly_the_shared_methods(self) -> None:
-        extras = {"raw", "raw_line", "connect", "close", "open_session"}
+        extras = {"raw", "raw_line", "connect", "close", "open_session", "history"}
         assert public_methods(Client) - public_methods(Instructions) <= extras
         assert public_methods(AsyncClient) - public_methods(Instructions) <= extras
 

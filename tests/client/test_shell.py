@@ -193,18 +193,37 @@ class TestListings:
             for start, word in zip(starts, row[starts[0] :].split(), strict=True):
                 assert row[start:].startswith(word)
 
-    async def test_history_pages_with_n_and_before(self, server: Running) -> None:
+    async def test_history_pages_with_n_and_more(self, server: Running) -> None:
         done = await shell(
-            server, *WITH_BOB, "supply 100", "pay bob 10", "transfer bob 5", "history 1", "history 2 --before 5"
-        )
-        assert done.status == 0, done.err
+            server, *WITH_BOB, "supply 100", "pay bob 10", "transfer bob 5", "history 1", "history --more",
+            "history --more", "history --more",
+        )  # fmt: skip
+        assert done.status == 1, done.err
         rows = [line.split()[3:] for line in done.lines]
         assert rows[8] == ["transfer", "alice@example.com", "bob@example.com", "5"]
-        assert done.lines[9] == "older records: history 1 --before 5"
-        assert rows[12:] == [
-            ["incoming", "ewallet-system", "alice@example.com", "100"],
+        assert done.lines[9] == "older records: history --more"
+        assert rows[12] == ["payment", "alice@example.com", "bob@example.com", "10"]
+        assert rows[16] == ["incoming", "ewallet-system", "alice@example.com", "100"]
+        assert done.lines[17:] == []
+        assert done.err.splitlines()[-1] == "error: no older records to show: run history first"
+
+    async def test_history_of_other_kinds_and_filters(self, server: Running) -> None:
+        done = await shell(
+            server, *WITH_BOB, "supply 100", "pay bob 10", "transfer bob 5", "convert credits 20",
+            "history transfer --partner bob --type payment", "history transfer --min 6 --max 100",
+            "history conversion", "history invoice 1", "history time --type payment",
+            "history transfer --since 01-01-3000",
+        )  # fmt: skip
+        assert done.status == 1, done.err
+        out = done.out
+        assert [line.split()[3:] for line in out.splitlines() if "payment" in line] == [
+            ["payment", "alice@example.com", "bob@example.com", "10"],
             ["payment", "alice@example.com", "bob@example.com", "10"],
         ]
+        assert any(line.split()[3:] == ["credits2clock", "20.00", "20"] for line in out.splitlines())
+        assert "older records: history --more" in out
+        assert out.splitlines()[-1] == "no transfer records"
+        assert "error: --type lists transfers only" in done.err
 
     async def test_invoices_and_contacts(self, server: Running) -> None:
         done = await shell(server, *WITH_BOB, "supply 40", "pay bob@example.com 10", "invoices", "contacts")

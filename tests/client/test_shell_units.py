@@ -15,7 +15,7 @@ from prompt_toolkit.document import Document
 from ewallet.client import ConnectionFailed, EWalletError
 from ewallet.shell import countdown
 from ewallet.shell.link import Link, repeatable
-from ewallet.shell.listings import _page, _paging
+from ewallet.shell.listings import _query
 from ewallet.shell.main import registry
 from ewallet.shell.money import live_line
 from ewallet.shell.state import Shell, UsageError
@@ -135,24 +135,32 @@ class TestCompletion:
         assert completions("dance ") == []
 
 
-class TestPaging:
-    def test_the_latest_page_and_whether_older_ones_remain(self) -> None:
-        assert _page([5, 1, 3, 2, 4], 2, None) == ([4, 5], True)
-        assert _page([1, 2], 5, None) == ([1, 2], False)
+class TestHistoryArguments:
+    def query(self, *args: str) -> tuple[str, int, dict[str, object]]:
+        shell = Shell(Link("127.0.0.1", 1), interactive=True, ask_secret=lambda _: "", partners={"bob": "b@x.org"})
+        return _query(shell, list(args))
 
-    def test_before_an_id(self) -> None:
-        assert _page([1, 2, 3, 4, 5], 2, 4) == ([2, 3], True)
-        assert _page([1, 2, 3, 4, 5], 2, 3) == ([1, 2], False)
+    def test_transfers_20_a_page_by_default(self) -> None:
+        assert self.query() == ("transfer", 20, {})
 
-    def test_arguments(self) -> None:
-        assert _paging([]) == (20, None)
-        assert _paging(["5", "--before", "12"]) == (5, 12)
-        assert _paging(["--before", "12"]) == (20, 12)
+    def test_a_kind_a_size_and_filters(self) -> None:
+        assert self.query("invoice", "5", "--since", "01-02-2030") == ("invoice", 5, {"since": "01-02-2030 00:00:00"})
+        assert self.query("--until", "01-02-2030", "10:11:12", "--sheet", "4") == (
+            "transfer", 20, {"until": "01-02-2030 10:11:12", "sheet_id": 4},
+        )  # fmt: skip
+        assert self.query("transfer", "--partner", "bob", "--type", "payment", "--min", "2", "--max", "9") == (
+            "transfer", 20, {"partner": "b@x.org", "transfer_type": "payment", "min_credits": 2, "max_credits": 9},
+        )  # fmt: skip
 
-    @pytest.mark.parametrize("args", [["0"], ["x"], ["--before"], ["--before", "x"]])
+    @pytest.mark.parametrize("args", [["0"], ["x"], ["--since"], ["--min", "x"], ["--sheet"]])
     def test_bad_arguments_are_refused(self, args: list[str]) -> None:
         with pytest.raises(UsageError):
-            _paging(args)
+            self.query(*args)
+
+    @pytest.mark.parametrize("args", [["time", "--type", "payment"], ["invoice", "--max", "1"]])
+    def test_transfer_filters_on_another_kind_are_refused(self, args: list[str]) -> None:
+        with pytest.raises(UsageError):
+            self.query(*args)
 
 
 def line(**instruction: object) -> bytes:

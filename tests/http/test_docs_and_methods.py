@@ -72,11 +72,11 @@ class TestMethods:
         body = refused(answer, 400, "invalid_value")
         assert http.session_token not in body["error"]
 
-    async def test_only_read_only_instructions_answer_get(self, raw_http: httpx.AsyncClient) -> None:
+    async def test_only_reads_answer_get(self, raw_http: httpx.AsyncClient) -> None:
         document = (await raw_http.get("/openapi.json")).json()
         for route in ROUTES:
             methods = set(document["paths"][route_path(route)])
-            assert methods == ({"post", "get"} if route.read_only else {"post"}), route.name
+            assert methods == ({"post", "get"} if route.answers_get else {"post"}), route.name
 
 
 def admits_null(schema: dict[str, Any]) -> bool:

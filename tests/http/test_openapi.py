@@ -38,7 +38,7 @@ class TestOpenApiDocument:
         assert len(typed) == len(ROUTES)
         assert set(document["paths"]) == typed | {"/ewallet/instruction-set", "/health", "/v1/events"}
         for route in ROUTES:
-            assert list(document["paths"][route_path(route)]) == (["post", "get"] if route.read_only else ["post"]), (
+            assert list(document["paths"][route_path(route)]) == (["post", "get"] if route.answers_get else ["post"]), (
                 route.name
             )
 

@@ -169,7 +169,7 @@ def operation_labels() -> list[str]:
     return (
         ["POST /ewallet/instruction-set", "GET /health"]
         + [f"POST {route_path(r)}" for r in routes]
-        + [f"GET {route_path(r)}" for r in routes if r.read_only]
+        + [f"GET {route_path(r)}" for r in routes if r.answers_get]
     )
 
 
