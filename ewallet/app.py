@@ -190,7 +190,8 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
     write, read = session_factory(engine), session_factory(engine, read_only=True)
     metrics = Metrics()
     scheduler = _scheduler(settings, engine.dialect.name, Pipeline(services), write, read, metrics)
-    hub = EventHub(settings, read, write, clock, services.lifetimes)
+    hub = EventHub(settings, read, write, clock, services.lifetimes, metrics)
+    metrics.watch_subscriptions(lambda: hub.count)
     # Whatever commits events through `write` (instructions, sweeps, clock warnings) wakes them.
     sqlalchemy_event.listen(write, "after_commit", hub.after_commit)
     sqlalchemy_event.listen(write, "after_rollback", hub.after_rollback)

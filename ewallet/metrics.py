@@ -54,6 +54,12 @@ class Metrics:
             "ewallet_database_retries", "Attempts run again after a lost race or a lost connection", registry=r
         )
 
+        self.events_delivered = Counter(
+            "ewallet_events",
+            "Events written to subscribed connections (TCP and HTTP streams)",
+            registry=self.registry,
+        )
+
     def answered(self, route: str, code: str, seconds: float) -> None:
         self.instructions.labels(route, code).inc()
         self.latency.labels(route).observe(seconds)
@@ -62,6 +68,10 @@ class Metrics:
         Gauge("ewallet_open_connections", "Open client connections, TCP and HTTP", registry=self.registry).set_function(
             count
         )
+
+    def watch_subscriptions(self, count: Callable[[], int]) -> None:
+        gauge = Gauge("ewallet_event_subscriptions", "Subscribed connections of this process", registry=self.registry)
+        gauge.set_function(count)
 
     def watch_database(self, engine: Engine, now: Callable[[], datetime]) -> None:
         self.registry.register(_DatabaseFigures(engine, now))

@@ -30,6 +30,7 @@ from sqlalchemy.orm import sessionmaker
 from ewallet.clock import Clock
 from ewallet.domain import clock_events, events, views
 from ewallet.domain.session_store import Lifetimes
+from ewallet.metrics import Metrics
 from ewallet.protocol import wire
 from ewallet.schemas.events import event_line
 from ewallet.settings import Settings
@@ -76,9 +77,16 @@ class EventHub:
     """This process's subscriptions by account, and the database work they need."""
 
     def __init__(
-        self, settings: Settings, read: sessionmaker[Db], write: sessionmaker[Db], clock: Clock, lifetimes: Lifetimes
+        self,
+        settings: Settings,
+        read: sessionmaker[Db],
+        write: sessionmaker[Db],
+        clock: Clock,
+        lifetimes: Lifetimes,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics if metrics is not None else Metrics()
         self.read = read
         self.write = write
         self.clock = clock
@@ -296,6 +304,7 @@ class Subscription:
                 return False
             if page.lines:
                 self.sink.send_events(page.lines)
+                self.hub.metrics.events_delivered.inc(len(page.lines))
             if page.last is not None:
                 self.after = page.last
             if page.running is not None:

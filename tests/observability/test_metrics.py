@@ -50,6 +50,11 @@ class TestHttpMetrics:
             client = await running.session()
             await client.call(action="ping")
             await client.call(action="ping")
+            watcher = await running.user()
+            assert (await watcher.call(action="subscribe", subscribe="events"))["failed"] is False
+            supplied = await watcher.call(action="supply", supply="credits", credits=3, currency="EUR", cost=1)
+            event = await watcher.recv()  # the event and the answer, in either order
+            assert supplied is not None and event is not None and {"event", "failed"} <= {*supplied, *event}
             after = await scrape_async(url)
         ping = {"route": "client ping", "code": "ok"}
         assert (
@@ -57,10 +62,12 @@ class TestHttpMetrics:
             == value(before, "ewallet_instructions_total", **ping) + 2
         )
         opened = {"route": "client request=session_token", "code": "ok"}
-        assert value(after, "ewallet_instructions_total", **opened) == 1
+        assert value(after, "ewallet_instructions_total", **opened) == 2
+        assert value(after, "ewallet_event_subscriptions") == 1
+        assert value(after, "ewallet_events_total") == 1
         assert value(after, "ewallet_instruction_seconds_count", route="client ping") == 2
         assert value(after, "ewallet_open_connections") >= 1
-        assert value(after, "ewallet_live_sessions") == 1
+        assert value(after, "ewallet_live_sessions") == 2
         assert value(after, "ewallet_running_timers") == 0
         assert value(after, "ewallet_database_up") == 1
         # SQLite groups writes: opening the session went through the writer thread in a batch.
