@@ -72,10 +72,10 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def pair(kind: str, server: Running) -> AsyncIterator[tuple[Side, Side]]:
-    """alice (the subscriber, sync or async) and bob (who pays her, async)."""
-    alice = await user(kind, server.port, "alice")
-    bob = await user("async", server.port, "bob", credits=100)
+async def pair(kind: str, any_server: Running) -> AsyncIterator[tuple[Side, Side]]:
+    """alice (the subscriber, sync or async) and bob (who pays her, async), on each backend."""
+    alice = await user(kind, any_server.port, "alice")
+    bob = await user("async", any_server.port, "bob", credits=100)
     yield alice, bob
     await alice.close()
     await bob.close()
@@ -155,13 +155,13 @@ class TestSubscribe:
 
 class TestResume:
     async def test_a_dropped_connection_resumes_from_the_last_seq(
-        self, pair: tuple[Side, Side], server: Running
+        self, pair: tuple[Side, Side], any_server: Running
     ) -> None:
         alice, bob = pair
         await alice.subscribe(kinds=["credits_received"])
         await bob.call("transfer", "alice@example.com", 1)
         first = await alice.next_event()
-        drop_every_connection(server)
+        drop_every_connection(any_server)
         await asyncio.sleep(0.1)
         await bob.call("transfer", "alice@example.com", 2)  # while alice has no connection
         await bob.call("transfer", "alice@example.com", 3)
@@ -193,13 +193,15 @@ class TestResume:
             await alice.close()
             await bob.close()
 
-    async def test_a_session_that_is_gone_ends_with_the_reason(self, pair: tuple[Side, Side], server: Running) -> None:
+    async def test_a_session_that_is_gone_ends_with_the_reason(
+        self, pair: tuple[Side, Side], any_server: Running
+    ) -> None:
         alice, _ = pair
         await alice.subscribe()
-        system = AsyncClient("127.0.0.1", server.port, system_key=SYSTEM_KEY)
+        system = AsyncClient("127.0.0.1", any_server.port, system_key=SYSTEM_KEY)
         await system.cleanup_sessions(session_token=alice.client.session_token)
         await system.close()
-        drop_every_connection(server)
+        drop_every_connection(any_server)
         with pytest.raises(SubscriptionLost) as caught:
             await alice.next_event()
         assert caught.value.code == "unauthorized"
