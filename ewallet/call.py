@@ -5,7 +5,13 @@ never in argv, where other users of the machine can read them). Lines are sent a
 server judges them exactly as it would judge netcat's. The server is --host/--port, else
 EWALLET_HOST/EWALLET_PORT, else 127.0.0.1:8080. Exit status: 0 when every instruction
 succeeded, 1 when any failed, 2 for a usage error (an empty instruction, a bad port), 3 when the
-server could not be reached, 141 when standard output was closed (`| head`)."""
+server could not be reached, 141 when standard output was closed (`| head`).
+
+Event lines (PROTOCOL §12: after a subscribe, the connection also carries the account's events)
+are printed too, in the order the server sent them, and count as neither success nor failure.
+`--follow` keeps the connection open after the last answer and prints each event as it comes:
+Ctrl-C ends it with status 0; the server closing the connection ends it with status 3. It follows
+only when every instruction succeeded (a failed subscribe brings no events: status 1 at once)."""
 
 from __future__ import annotations
 
@@ -13,7 +19,8 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ewallet import exits
 from ewallet.client import Client, ConnectionFailed
@@ -25,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_address_arguments(parser)
     parser.add_argument("--pretty", action="store_true", help="indent each answer")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for an answer [30]")
+    parser.add_argument(
+        "--follow",
+        action="store_true",
+        help="after the last answer, keep the connection and print each event as it comes (Ctrl-C ends)",
+    )
 
 
 def _lines(args: argparse.Namespace) -> Iterable[bytes]:
@@ -49,13 +61,21 @@ def run(args: argparse.Namespace) -> int:
         return exits.USAGE
     host, port = address_of(args)
     status = exits.OK
+
+    def show(line: dict[str, Any]) -> None:
+        print(json.dumps(line, indent=2 if args.pretty else None, ensure_ascii=False), flush=True)
+
     with Client(host, port, timeout=args.timeout) as client:
         try:
             for line in _lines(args):
                 answer = client.raw_line(line)
-                print(json.dumps(answer, indent=2 if args.pretty else None, ensure_ascii=False), flush=True)
+                for event in client.take_events():  # they came before the answer
+                    show(event)
+                show(answer)
                 if answer.get("failed") is not False:
                     status = exits.FAILED
+            if args.follow and status == exits.OK:
+                return _follow(client, show)
         except ConnectionFailed as exc:
             print(f"ewallet call: {exc.message}", file=sys.stderr)
             return exits.UNAVAILABLE
@@ -65,3 +85,12 @@ def run(args: argparse.Namespace) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return exits.BROKEN_PIPE
     return status
+
+
+def _follow(client: Client, show: Callable[[dict[str, Any]], None]) -> int:
+    """Print events until Ctrl-C (status 0) or the server closes (ConnectionFailed: status 3)."""
+    try:
+        while True:
+            show(client.read_event())
+    except KeyboardInterrupt:
+        return exits.OK

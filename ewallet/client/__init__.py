@@ -4,6 +4,7 @@ and never imports the server."""
 
 from ewallet.client.aio import AsyncClient
 from ewallet.client.errors import ConnectionFailed, EWalletError
+from ewallet.client.events import SubscriptionLost
 from ewallet.client.sync import Client
 
-__all__ = ["AsyncClient", "Client", "ConnectionFailed", "EWalletError"]
+__all__ = ["AsyncClient", "Client", "ConnectionFailed", "EWalletError", "SubscriptionLost"]

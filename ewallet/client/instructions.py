@@ -7,6 +7,8 @@ from __future__ import annotations
 import abc
 from typing import Any
 
+from ewallet.client.events import UNSUBSCRIBE, subscribe_instruction
+
 SHEET_KINDS = ("transfer", "invoice", "time", "conversion")
 
 
@@ -234,6 +236,17 @@ class Instructions(abc.ABC):
 
     def unlink_contact_record(self, record_id: int) -> Any:
         return self._client("unlink", unlink="contact", contact="record", record_id=record_id)
+
+    # -- events (the clients override these: the events come after the answer) --------------------
+
+    def subscribe(
+        self, after: int | None = None, kinds: list[str] | None = None, clock_low_minutes: float | None = None
+    ) -> Any:
+        """Receive the active account's events on this connection (PROTOCOL §12)."""
+        return self._send(subscribe_instruction(after, kinds, clock_low_minutes))
+
+    def unsubscribe(self) -> Any:
+        return self._send(dict(UNSUBSCRIBE))
 
     # -- system (needs the client's system_key) --------------------------------------------------
 

@@ -60,6 +60,8 @@ class Link(Client):
         super().__init__(host, port)
         self.on_reconnect = on_reconnect
         self._had_connection = False
+        #: The session's active account as the answers seen so far tell it (None: nobody, or unknown).
+        self.active_account: str | None = None
 
     def connect(self) -> None:
         if self._sock is not None:
@@ -95,7 +97,21 @@ class Link(Client):
             self.open_session()
             self.on_reconnect(NEW_SESSION)
             answer = self._exchange(self._line(instruction, session))
+        self._observe(instruction, answer)
         return result(answer)
+
+    def _observe(self, instruction: dict[str, Any], answer: dict[str, Any]) -> None:
+        """Keep `active_account` from the answers that tell it."""
+        action, ok = instruction.get("action"), answer.get("failed") is False
+        if action == "view" and instruction.get("view") == "account":
+            if ok or answer.get("code") == "not_logged_in":
+                self.active_account = answer.get("account") if ok else None
+        elif ok and action in ("login", "switch") and instruction.get(action, "account") == "account":
+            self.active_account = answer.get("account")
+        elif ok and action == "logout":
+            self.active_account = (answer.get("session_data") or {}).get("session_user_account")
+        elif ok and action == "unlink" and instruction.get("unlink") == "account":
+            self.active_account = None  # logged out everywhere; `view account` tells who is active now
 
     def _line(self, instruction: dict[str, Any], session: bool) -> bytes:
         return prepare(instruction, (self.client_id, self.session_token), self.system_key, with_session=session)
@@ -106,4 +122,5 @@ class Link(Client):
 
     def open_session(self) -> tuple[str, str]:
         self.session_token = None  # a new session: requests go without the old ids
+        self.active_account = None
         return super().open_session()

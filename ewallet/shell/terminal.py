@@ -1,11 +1,13 @@
 """The shell on a terminal, with prompt_toolkit (as pgcli, litecli and mycli): a prompt naming the
 account and balance, completion of commands, their words and partner emails, a history file
-without passwords, Ctrl-C cancelling the line or the question and Ctrl-D leaving."""
+without passwords, Ctrl-C cancelling the line or the question and Ctrl-D leaving; the active
+account's events printed above the prompt as they come (ewallet.shell.events)."""
 
 from __future__ import annotations
 
 import select
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from prompt_toolkit import PromptSession
@@ -14,9 +16,11 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.input import create_input
 from prompt_toolkit.keys import Keys
+from prompt_toolkit.patch_stdout import patch_stdout
 
 from ewallet.client import ConnectionFailed, EWalletError
 from ewallet.shell.countdown import KeyWait
+from ewallet.shell.events import Watcher
 from ewallet.shell.registry import COMMAND, PARTNER, Registry, Slot
 from ewallet.shell.state import Cancelled, Shell
 from ewallet.shell.text import redact
@@ -107,7 +111,29 @@ def prompt_text(shell: Shell) -> str:
 
 
 def converse(registry: Registry, shell: Shell, history_file: str) -> int:
-    """Read commands until Ctrl-D or quit. The connection may come and go; the shell stays."""
+    """Read commands until Ctrl-D or quit. The connection may come and go; the shell stays.
+    Events are printed above the prompt: patch_stdout redraws it below what the watcher prints."""
+    link = shell.link
+    with patch_stdout(raw=True):
+        out = sys.stdout  # the proxy that prints above the prompt
+
+        def show(line: str) -> None:
+            out.write(line + "\n")
+            out.flush()
+
+        watcher = Watcher(link.host, link.port, show)
+        try:
+            return _converse(registry, shell, history_file, lambda: watcher.follow(*_following(shell)))
+        finally:
+            watcher.stop()
+
+
+def _following(shell: Shell) -> tuple[str | None, str | None, str | None]:
+    link = shell.link
+    return link.client_id, link.session_token, link.active_account
+
+
+def _converse(registry: Registry, shell: Shell, history_file: str, follow: Callable[[], None]) -> int:
     session: PromptSession[str] = PromptSession(
         history=RedactedHistory(history_file),
         completer=ShellCompleter(registry, shell),
@@ -116,6 +142,7 @@ def converse(registry: Registry, shell: Shell, history_file: str) -> int:
     shell.say(INTRO)
     text = "ewallet> "
     while not shell.leaving:
+        follow()
         try:
             line = session.prompt(text)
         except KeyboardInterrupt:

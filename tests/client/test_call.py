@@ -1,17 +1,19 @@
 """`ewallet call` run as a subprocess against a real server: one instruction from argv or one
 per stdin line, answers printed as JSON lines, exit status 0 / 1 (something failed) / 2 (usage)
-/ 3 (no server) / 141 (stdout closed)."""
+/ 3 (no server) / 141 (stdout closed); `--follow` printing events until Ctrl-C."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ewallet.client import AsyncClient
 from ewallet.client.address import AddressError, server_address
 from tests.client.helpers import EWALLET, closed_port, ewallet
 from tests.support import PASSWORD, Running
@@ -219,3 +221,81 @@ class TestShellServerAddress:
         done = await ewallet("shell", stdin="help quit\n", env={"EWALLET_PORT": str(closed_port())})
         assert done.status == 3
         assert len(done.err.splitlines()) == 1 and done.err.startswith("ewallet shell: ")
+
+
+class TestFollow:
+    """`--follow`: after the answers, every event the connection carries, one JSON line each."""
+
+    @staticmethod
+    async def subscriber(server: Running) -> tuple[AsyncClient, AsyncClient]:
+        """alice (logged in; her ids go to ewallet call) and bob, who pays her."""
+        alice, bob = AsyncClient("127.0.0.1", server.port), AsyncClient("127.0.0.1", server.port)
+        for client, name in ((alice, "alice"), (bob, "bob")):
+            await client.open_session()
+            await client.create_account(name, PASSWORD, f"{name}@example.com")
+            await client.login(name, PASSWORD)
+        await bob.supply_credits(50)
+        return alice, bob
+
+    @staticmethod
+    async def follow(server: Running, *lines: str) -> asyncio.subprocess.Process:
+        process = await asyncio.create_subprocess_exec(
+            *EWALLET,
+            "call",
+            "--follow",
+            "--port",
+            str(server.port),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert process.stdin is not None
+        process.stdin.write("".join(line + "\n" for line in lines).encode())
+        await process.stdin.drain()
+        process.stdin.close()
+        return process
+
+    @staticmethod
+    async def line(process: asyncio.subprocess.Process) -> dict[str, Any]:
+        assert process.stdout is not None
+        parsed: dict[str, Any] = json.loads(await asyncio.wait_for(process.stdout.readline(), 30))
+        return parsed
+
+    async def test_prints_each_event_as_a_json_line_until_ctrl_c(self, server: Running) -> None:
+        alice, bob = await self.subscriber(server)
+        ids = {"client_id": alice.client_id, "session_token": alice.session_token}
+        process = await self.follow(server, instruction(action="subscribe", subscribe="events", after=0, **ids))
+        answer = await self.line(process)
+        assert answer["failed"] is False and answer["subscribed"] == "events"
+        assert (await self.line(process))["event"] == "login"  # stored: after=0
+        await bob.transfer("alice@example.com", 7)
+        event = await self.line(process)
+        assert "failed" not in event
+        assert event["event"] == "credits_received" and event["data"]["record"]["credits"] == 7
+        await bob.transfer("alice@example.com", 2)
+        assert (await self.line(process))["data"]["ewallet_credits"] == 9
+        process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+        assert process.stderr is not None
+        assert await process.stderr.read() == b""  # no traceback
+        await alice.close()
+        await bob.close()
+
+    async def test_the_server_closing_ends_it_with_status_3(self, server: Running) -> None:
+        alice, bob = await self.subscriber(server)
+        ids = {"client_id": alice.client_id, "session_token": alice.session_token}
+        process = await self.follow(server, instruction(action="subscribe", subscribe="events", **ids))
+        assert (await self.line(process))["subscribed"] == "events"
+        for connection in list(server.app.server.connections):
+            assert connection.transport is not None
+            connection.transport.abort()
+        assert await asyncio.wait_for(process.wait(), 30) == 3
+        assert process.stderr is not None
+        assert b"closed the connection" in await process.stderr.read()
+        await alice.close()
+        await bob.close()
+
+    async def test_a_failed_instruction_does_not_follow(self, server: Running) -> None:
+        process = await self.follow(server, instruction(action="subscribe", subscribe="events"))
+        assert (await self.line(process))["code"] == "unauthorized"
+        assert await asyncio.wait_for(process.wait(), 30) == 1

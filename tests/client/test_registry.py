@@ -113,6 +113,12 @@ CALLS: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {
     "switch_contact_list": [((1,), {})],
     "unlink_contact_list": [((1,), {})],
     "unlink_contact_record": [((1,), {})],
+    "subscribe": [
+        ((), {}),
+        ((5, ["credits_received", "clock_low"], 2.5), {}),
+        ((), {"after": 0, "kinds": ["login"], "clock_low_minutes": 1.0}),
+    ],
+    "unsubscribe": [((), {})],
     "new_worker": [((), {})],
     "new_session": [((), {}), (("ops",), {})],
     "interrogate_session": [((1,), {})],
@@ -179,7 +185,7 @@ class TestEveryMethodHasARoute:
         assert public_methods(Instructions) == set(CALLS)
 
     def test_both_clients_offer_exactly_the_shared_methods(self) -> None:
-        extras = {"raw", "raw_line", "connect", "close", "open_session", "history"}
+        extras = {"raw", "raw_line", "connect", "close", "open_session", "history", "read_event", "take_events"}
         assert public_methods(Client) - public_methods(Instructions) <= extras
         assert public_methods(AsyncClient) - public_methods(Instructions) <= extras
 

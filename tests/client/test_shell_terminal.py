@@ -1,6 +1,7 @@
 """`ewallet shell` on a pseudo-terminal (pexpect) against a real `ewallet serve` process: Ctrl-C
 cancels the line or the password prompt, Ctrl-D leaves, the session survives a server restart,
-tab completes a command's words, help COMMAND, pay to a name and history pages (N, then --more)."""
+tab completes a command's words, help COMMAND, pay to a name and history pages (N, then --more),
+an incoming payment printed above the prompt."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 import pexpect
 import pytest
 
+from ewallet.client import Client
 from scripts.drills.processes import ServerProcess
 from tests.client.helpers import EWALLET
 from tests.support import PASSWORD
@@ -168,4 +170,19 @@ class TestTimerStatus:
         child.expect(PROMPT)
         run(child, "timer stop", "stopped: ")
         run(child, "timer status", "clock 1: inactive, ")
+
+
+class TestEvents:
+    def test_an_incoming_payment_is_printed_above_the_prompt(self, server: ServerProcess, history: str) -> None:
+        child = spawn(server.port, history)
+        register_and_login(child)  # the prompt is back once the shell's subscription holds
+        with Client("127.0.0.1", server.port) as bob:
+            bob.open_session()
+            bob.login("bob", PASSWORD)
+            bob.supply_credits(20)
+            bob.transfer("alice@example.com", 7)
+        child.expect_exact("+7 credits from bob@example.com (balance 7)")
+        child.expect(PROMPT)  # drawn again below it
+        run(child, "balance", "7 credits")  # the shell goes on as before
+        run(child, "logout", "logged out alice@example.com")
         assert leave(child) == 0

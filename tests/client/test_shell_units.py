@@ -1,5 +1,5 @@
 """The shell's pieces without a server: history redaction, tables, error sentences, completion,
-paging, and which instructions the link may send again."""
+paging, which instructions the link may send again, event sentences and the active account."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from prompt_toolkit.document import Document
 
 from ewallet.client import ConnectionFailed, EWalletError
 from ewallet.shell import countdown
+from ewallet.shell.events import describe as event_line
 from ewallet.shell.link import Link, repeatable
 from ewallet.shell.listings import _query
 from ewallet.shell.main import registry
@@ -301,3 +302,43 @@ class TestLiveLine:
         idle = answer | {"clock_state": "inactive", "elapsed_minutes": 0.0, "pending_minutes": 0.0}
         idle["expected_stop"] = None
         assert live_line(idle) == "clock 3: inactive, 8.50 minutes left"
+
+
+class TestEventLines:
+    def test_each_shown_kind_reads_as_one_sentence(self) -> None:
+        received = {
+            "event": "credits_received",
+            "data": {"record": {"credits": 7, "transfer_from": "bob@example.com"}, "ewallet_credits": 12},
+        }
+        assert event_line(received) == "+7 credits from bob@example.com (balance 12)"
+        low = {
+            "event": "clock_low",
+            "data": {"clock": 3, "remaining_minutes": 4.98, "expected_stop": "29-11-2026 18:30:00"},
+        }
+        assert event_line(low) == "clock 3: 4.98 minutes left, stops at 29-11-2026 18:30:00"
+        stopped = {"event": "timer_stopped", "data": {"clock": 3, "time_record": 9, "record_data": {"time_spent": 5.0}}}
+        assert event_line(stopped) == "clock 3: the timer stopped by itself, the clock ran out (5.00 minutes billed)"
+        assert event_line({"event": "login", "data": {}}) is None
+
+
+class TestActiveAccount:
+    """The link keeps the session's active account from the answers (the watcher follows it)."""
+
+    @pytest.mark.parametrize(
+        ("instruction", "answer", "active"),
+        [
+            ({"action": "login"}, {"failed": False, "account": "a@x.io"}, "a@x.io"),
+            ({"action": "switch", "switch": "account"}, {"failed": False, "account": "b@x.io"}, "b@x.io"),
+            ({"action": "switch", "switch": "credit"}, {"failed": False, "account": None}, "before@x.io"),
+            ({"action": "logout"}, {"failed": False, "session_data": {"session_user_account": None}}, None),
+            ({"action": "view", "view": "account"}, {"failed": True, "code": "not_logged_in"}, None),
+            ({"action": "view", "view": "account"}, {"failed": True, "code": "unauthorized"}, "before@x.io"),
+            ({"action": "login"}, {"failed": True, "code": "invalid_credentials"}, "before@x.io"),
+            ({"action": "unlink", "unlink": "account"}, {"failed": False, "account": "before@x.io"}, None),
+        ],
+    )
+    def test_from_the_answers(self, instruction: dict, answer: dict, active: str | None) -> None:
+        link = Link("127.0.0.1", 1)
+        link.active_account = "before@x.io"
+        link._observe(instruction, answer)
+        assert link.active_account == active
