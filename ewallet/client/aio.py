@@ -27,7 +27,7 @@ AnswerHook = Callable[[dict[str, Any]], None]
 _END, _LOST = object(), object()
 
 
-class Subscription:
+class Subscription(events.Subscribed):
     """`async for event in subscription`: the events of one `subscribe`, oldest first, each once.
     The iteration ends after `unsubscribe()`, a later `subscribe()` or `close()` (the events that
     arrived before yielded first); it resumes by itself after a dropped connection (see
@@ -38,17 +38,6 @@ class Subscription:
         self.terms = terms
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self.ended = False
-
-    @property
-    def last_event(self) -> int | None:
-        """The subscribe answer's last_event: the account's newest kept event when it subscribed."""
-        value: int | None = self.terms.answer.get("last_event")
-        return value
-
-    @property
-    def oldest_event(self) -> int | None:
-        value: int | None = self.terms.answer.get("oldest_event")
-        return value
 
     def _receive(self, event: dict[str, Any]) -> None:
         if self.terms.fresh(event):

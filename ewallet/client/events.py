@@ -110,3 +110,21 @@ def begun(terms: Terms, after: int | None, answer: dict[str, Any]) -> None:
 
 def lost(code: str, message: str) -> SubscriptionLost:
     return SubscriptionLost(code, f"the subscription could not be resumed: {message}")
+
+
+class Subscribed:
+    """What both libraries' subscriptions tell of their subscribe answer."""
+
+    terms: Terms
+
+    @property
+    def last_event(self) -> int | None:
+        """The account's newest kept event when it subscribed (the subscribe answer's)."""
+        value: int | None = self.terms.answer.get("last_event")
+        return value
+
+    @property
+    def oldest_event(self) -> int | None:
+        """The account's oldest kept event: an `after` below it may have missed events."""
+        value: int | None = self.terms.answer.get("oldest_event")
+        return value

@@ -41,7 +41,7 @@ def result(answer: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in answer.items() if key != "failed"}
 
 
-class Events(Iterator[dict[str, Any]]):
+class Events(events.Subscribed, Iterator[dict[str, Any]]):
     """`for event in client.subscribe()`: the events of one `subscribe`, oldest first, each once;
     each `next` blocks until one comes. It stops after `unsubscribe()`, a later `subscribe()` or
     `close()` (the events that came before yielded first); it resumes by itself after a dropped
@@ -52,16 +52,6 @@ class Events(Iterator[dict[str, Any]]):
         self.terms = terms
         self._buffer: deque[dict[str, Any]] = deque()
         self.ended = False
-
-    @property
-    def last_event(self) -> int | None:
-        value: int | None = self.terms.answer.get("last_event")
-        return value
-
-    @property
-    def oldest_event(self) -> int | None:
-        value: int | None = self.terms.answer.get("oldest_event")
-        return value
 
     def _receive(self, event: dict[str, Any]) -> None:
         if self.terms.fresh(event):

@@ -12,20 +12,11 @@ from ewallet.domain.history import Filters, Page
 from ewallet.domain.kinds import SheetKind
 from ewallet.schemas.base import Params, Reply
 from ewallet.schemas.shapes import RECORD_SHAPES, record_shape
-from ewallet.schemas.values import InputTimestamp, RecordId, Text255
+from ewallet.schemas.values import InputTimestamp, RecordId, Text255, between
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
 MAX_CREDITS = 10**9
-
-
-def _between(low: int, high: int) -> Any:
-    def check(value: int) -> int:
-        if not low <= value <= high:
-            raise ValueError(f"must be between {low} and {high}")
-        return value
-
-    return check
 
 
 def _cursor(value: str) -> str:
@@ -38,12 +29,12 @@ def _cursor(value: str) -> str:
 
 Limit = Annotated[
     StrictInt,
-    AfterValidator(_between(1, MAX_LIMIT)),
+    AfterValidator(between(1, MAX_LIMIT)),
     WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
 ]
 CreditsBound = Annotated[
     StrictInt,
-    AfterValidator(_between(0, MAX_CREDITS)),
+    AfterValidator(between(0, MAX_CREDITS)),
     WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_CREDITS}),
 ]
 Cursor = Annotated[StrictStr, AfterValidator(_cursor), WithJsonSchema({"type": "string", "minLength": 1})]

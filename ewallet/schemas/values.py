@@ -103,7 +103,9 @@ def _untrimmed(minimum: int, limit: int) -> Any:
     return check
 
 
-def _between(low: int, high: int) -> Any:
+def between(low: int, high: int) -> Any:
+    """An AfterValidator's check: an integer from `low` to `high`, both included."""
+
     def check(value: int) -> int:
         if not low <= value <= high:
             raise ValueError(f"must be between {low} and {high}")
@@ -139,10 +141,10 @@ Token255 = Annotated[
 ]
 RecordId = Annotated[
     StrictInt,
-    AfterValidator(_between(1, MAX_ID)),
+    AfterValidator(between(1, MAX_ID)),
     WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
 ]
 Credits = Annotated[
-    StrictInt, AfterValidator(_between(1, 10**9)), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 10**9})
+    StrictInt, AfterValidator(between(1, 10**9)), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 10**9})
 ]
 Number = StrictInt | StrictFloat
