@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from ewallet.client import events
+import ewallet.client.events as events
 from ewallet.client.errors import ConnectionFailed, EWalletError
 from ewallet.client.instructions import Instructions
 from ewallet.client.sync import prepare, result
