@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -89,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _follow(client: Client, show: Callable[[dict[str, Any]], None]) -> int:
     """Print events until Ctrl-C (status 0) or the server closes (ConnectionFailed: status 3)."""
+    # Ctrl-C is how following ends. A process started in the background by a shell without job
+    # control inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         while True:
             show(client.read_event())
