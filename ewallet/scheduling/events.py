@@ -55,17 +55,23 @@ class EventSink(Protocol):
 
 
 @dataclass(frozen=True)
-class Page:
-    """One read for a subscription."""
+class Stored:
+    """One stored event as every subscriber of its account reads it: `line` is None for the
+    internal kinds, which are never delivered."""
 
-    lines: list[tuple[int, bytes]]
-    #: The highest seq read (delivered or not: filtered out, or internal).
-    last: int | None
-    #: The subscription still holds (the account is on the session's stack, the session lives).
+    seq: int
+    kind: str
+    line: bytes | None
+
+
+@dataclass(frozen=True)
+class State:
+    """What a subscription judges by besides the events."""
+
+    #: The account is still on the session's stack and the session lives.
     alive: bool
-    #: The account's running timers, when they were read again (None: nothing changed them).
+    #: The account's running timers, when asked for.
     running: list[clock_events.RunningClock] | None
-    more: bool
 
 
 #: Read again what a subscription judges by when these pass by.
@@ -95,6 +101,8 @@ class EventHub:
         self.loop: asyncio.AbstractEventLoop | None = None
         # Its own small pool: delivery never waits behind instructions, nor they behind it.
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ewallet-events")
+        #: Reads in flight, shared by the subscriptions that ask for the same page.
+        self._reads: dict[tuple[int, int, str], asyncio.Future[list[Stored]]] = {}
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
@@ -152,33 +160,40 @@ class EventHub:
 
     # -- database work, on the hub's threads ------------------------------------------------------
 
-    async def page(self, terms: events.SubscriptionTerms, after: int, *, recheck: bool) -> Page:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, self._page, terms, after, recheck)
+    async def stored(self, terms: events.SubscriptionTerms, after: int) -> list[Stored]:
+        """A page of the account's events above `after`. Every subscription of an account asks
+        for the same page when an event arrives (they have all delivered up to the same seq):
+        one read serves them all."""
+        key = (terms.account_id, after, terms.email)
+        future = self._reads.get(key)
+        if future is None:
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(self.executor, self._stored, terms.account_id, terms.email, after)
+            self._reads[key] = future
+            future.add_done_callback(lambda _: self._reads.pop(key, None))
+        return await asyncio.shield(future)
 
-    def _page(self, terms: events.SubscriptionTerms, after: int, recheck: bool) -> Page:
-        """The events above `after`. The session and the running timers are read only when
-        `recheck` asks for it (a new subscription, the session's expiry) or an event says they
-        changed: most pages cost one statement, and one more for the records they name."""
-        now = self.clock.now()
+    def _stored(self, account_id: int, email: str, after: int) -> list[Stored]:
         with self.read.begin() as db:
-            stored = events.read_after(db, terms.account_id, after, PAGE)
-            seen = {event.kind for event in stored}
-            if (recheck or seen & _SESSION_CHANGED) and not events.still_subscribed(
-                db, terms.session_id, terms.account_id, now, self.lifetimes
-            ):
-                return Page([], None, alive=False, running=None, more=False)
-            delivered = [event for event in stored if event.kind in terms.kinds]
-            lines = self._lines(db, terms, delivered)
-            running = None
-            if events.CLOCK_LOW in terms.kinds and (recheck or seen & _TIMERS_CHANGED):
-                running = clock_events.running_clocks(db, terms.account_id)
-        last = stored[-1].seq if stored else None
-        return Page(lines, last, alive=True, running=running, more=len(stored) == PAGE)
+            stored = events.read_after(db, account_id, after, PAGE)
+            public = [event for event in stored if event.kind in events.KINDS]
+            lines = dict(self._lines(db, email, public))
+        return [Stored(event.seq, event.kind, lines.get(event.seq)) for event in stored]
 
-    def _lines(
-        self, db: Db, terms: events.SubscriptionTerms, stored: list[events.StoredEvent]
-    ) -> list[tuple[int, bytes]]:
+    async def state(self, terms: events.SubscriptionTerms, *, session: bool, timers: bool) -> State:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self._state, terms, session, timers)
+
+    def _state(self, terms: events.SubscriptionTerms, session: bool, timers: bool) -> State:
+        with self.read.begin() as db:
+            if session and not events.still_subscribed(
+                db, terms.session_id, terms.account_id, self.clock.now(), self.lifetimes
+            ):
+                return State(alive=False, running=None)
+            running = clock_events.running_clocks(db, terms.account_id) if timers else None
+        return State(alive=True, running=running)
+
+    def _lines(self, db: Db, email: str, stored: list[events.StoredEvent]) -> list[tuple[int, bytes]]:
         """The wire lines; the records events name are read in one statement per table."""
         wanted = {kind: [e.ref_id for e in stored if e.kind == kind and e.ref_id is not None] for kind in events.KINDS}
         transfers = _records(db, TransferRecord, wanted[events.CREDITS_RECEIVED])
@@ -188,7 +203,7 @@ class EventHub:
         named = {events.CREDITS_RECEIVED: transfers, events.TIMER_STOPPED: times}
         for event in stored:
             record = named.get(event.kind, {}).get(event.ref_id or 0)
-            obj = event_line(event, terms.email, record, zone)
+            obj = event_line(event, email, record, zone)
             lines.append((event.seq, wire.encode(obj)))
         return lines
 
@@ -297,19 +312,25 @@ class Subscription:
             if self.ended or self.sink.closing():
                 return False
             recheck, self._recheck = self._recheck, False
-            page = await self.hub.page(self.terms, self.after, recheck=recheck)
+            page = await self.hub.stored(self.terms, self.after)
             if self.ended or self.sink.closing():
                 return False
-            if not page.alive:
-                return False
-            if page.lines:
-                self.sink.send_events(page.lines)
-                self.hub.metrics.events_delivered.inc(len(page.lines))
-            if page.last is not None:
-                self.after = page.last
-            if page.running is not None:
-                self._schedule_warnings(page.running)
-            if not page.more:
+            seen = {event.kind for event in page}
+            session = recheck or bool(seen & _SESSION_CHANGED)
+            timers = events.CLOCK_LOW in self.terms.kinds and (recheck or bool(seen & _TIMERS_CHANGED))
+            if session or timers:
+                state = await self.hub.state(self.terms, session=session, timers=timers)
+                if not state.alive or self.ended:
+                    return False
+                if state.running is not None:
+                    self._schedule_warnings(state.running)
+            lines = [(e.seq, e.line) for e in page if e.line is not None and e.kind in self.terms.kinds]
+            if lines:
+                self.sink.send_events(lines)
+                self.hub.metrics.events_delivered.inc(len(lines))
+            if page:
+                self.after = page[-1].seq
+            if len(page) < PAGE:
                 return True
 
     # -- the clock warning -------------------------------------------------------------------------
