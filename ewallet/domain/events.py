@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, text
+from sqlalchemy import BigInteger, Integer, String, Table, bindparam, delete, func, insert, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain import session_store
@@ -39,10 +40,24 @@ CHANNEL = "ewallet_events"
 WAKE_KEY = "ewallet_event_accounts"
 #: The first key of the advisory lock that orders one account's events on PostgreSQL.
 _LOCK_SPACE = 0x45565453  # "EVTS"
-_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:space, CAST(:account % 2147483647 AS integer))")
-_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 _EVENTS = cast(Table, Event.__table__)
+_COLUMNS = ("account_id", "kind", "ref_id", "once_key", "data", "create_date")
 _INSERT = insert(_EVENTS).returning(_EVENTS.c.id)
+
+
+def _ordered_insert() -> Any:
+    """PostgreSQL's insert, one statement: the account's advisory lock and the NOTIFY come from a
+    one-row subquery, which runs before the row's id (its default) is computed from it."""
+    account = bindparam("account_id", type_=BigInteger)
+    gate = select(
+        func.pg_advisory_xact_lock(_LOCK_SPACE, sql_cast(account % 2147483647, Integer)).label("locked"),
+        func.pg_notify(CHANNEL, sql_cast(account, String)).label("notified"),
+    ).subquery("gate")
+    row = select(*(bindparam(name, type_=_EVENTS.c[name].type) for name in _COLUMNS)).select_from(gate)
+    return insert(_EVENTS).from_select(list(_COLUMNS), row).returning(_EVENTS.c.id)
+
+
+_INSERT_ORDERED = _ordered_insert()
 
 
 def record(
@@ -58,9 +73,6 @@ def record(
     """Store an event of the account in the current transaction; its subscribers are woken
     once the transaction commits. Returns its seq."""
     connection = db.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(_ADVISORY_LOCK, {"space": _LOCK_SPACE, "account": account_id})
-        connection.execute(_NOTIFY, {"channel": CHANNEL, "payload": str(account_id)})
     values = {
         "account_id": account_id,
         "kind": kind,
@@ -69,7 +81,8 @@ def record(
         "data": data,
         "create_date": now,
     }
-    seq = int(connection.execute(_INSERT, values).scalar_one())
+    statement = _INSERT_ORDERED if connection.dialect.name == "postgresql" else _INSERT
+    seq = int(connection.execute(statement, values).scalar_one())
     db.info.setdefault(WAKE_KEY, set()).add(account_id)
     return seq
 
