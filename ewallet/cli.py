@@ -44,10 +44,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings.load(**overrides)
 
 
-def configure_logging(level: str, log_format: str = "text") -> None:
+def configure_logging(level: str, log_format: str = "text", *, pid: bool = False) -> None:
     from ewallet import logs
 
-    logs.configure(level, log_format)
+    logs.configure(level, log_format, pid=pid)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -62,20 +62,41 @@ def cmd_http(args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, *, tcp: bool) -> int:
-    from ewallet.app import build_app
-    from ewallet.startup import address_in_use, check_serving
+    from ewallet.startup import check_serving
 
     # Settings are valid (settings_from), the ports free and the database reachable before the
     # database is created or migrated: a wrong setting leaves nothing behind.
     check_serving(settings, tcp=tcp)
+    if settings.workers > 1:
+        from ewallet.supervisor import supervise
+
+        configure_logging(settings.log_level, settings.log_format, pid=True)
+        return supervise(settings, tcp=tcp)
     configure_logging(settings.log_level, settings.log_format)
+    return run_server(settings, tcp=tcp)
+
+
+def run_server(settings: Settings, *, tcp: bool, migrate: bool = True) -> int:
+    """One server process until SIGINT or SIGTERM: `ewallet serve`, or one of its --workers."""
+    from ewallet.app import build_app
+    from ewallet.startup import address_in_use
+
     settings = settings.replace(max_connections=usable_connections(settings.max_connections))
-    app = build_app(settings)
+    app = build_app(settings, migrate=migrate)
     try:
         asyncio.run(app.serve_until_signalled(tcp=tcp))
     except OSError as exc:  # a port taken between the check and the bind
         raise address_in_use(exc, settings) or exc from None
     return 0
+
+
+def exit_status(exc: BaseException) -> int | None:
+    """The exit status of an error that ends a command with one line, or None for a bug."""
+    if isinstance(exc, SettingsError | AddressError):
+        return exits.USAGE
+    if isinstance(exc, Unavailable):
+        return exits.UNAVAILABLE
+    return None
 
 
 #: `ewallet http` listens here unless --port or EWALLET_HTTP_PORT says otherwise.
@@ -144,11 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except (SettingsError, AddressError) as exc:
+    except (SettingsError, AddressError, Unavailable) as exc:
         print(f"ewallet: {exc}", file=sys.stderr)
-        return exits.USAGE
-    except Unavailable as exc:
-        print(f"ewallet: {exc}", file=sys.stderr)
-        return exits.UNAVAILABLE
+        return exit_status(exc) or exits.FAILED
     except KeyboardInterrupt:
         return 130
