@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
@@ -13,7 +12,6 @@ from ewallet import __version__, exits
 from ewallet.client.address import AddressError
 from ewallet.exits import Unavailable
 from ewallet.settings import ENV_PREFIX, Settings, SettingsError, convert, kind_of
-from ewallet.transport.limits import usable_connections
 
 
 def add_settings_flags(
@@ -73,30 +71,9 @@ def _serve(settings: Settings, *, tcp: bool) -> int:
         configure_logging(settings.log_level, settings.log_format, pid=True)
         return supervise(settings, tcp=tcp)
     configure_logging(settings.log_level, settings.log_format)
+    from ewallet.supervisor import run_server
+
     return run_server(settings, tcp=tcp)
-
-
-def run_server(settings: Settings, *, tcp: bool, migrate: bool = True) -> int:
-    """One server process until SIGINT or SIGTERM: `ewallet serve`, or one of its --workers."""
-    from ewallet.app import build_app
-    from ewallet.startup import address_in_use
-
-    settings = settings.replace(max_connections=usable_connections(settings.max_connections))
-    app = build_app(settings, migrate=migrate)
-    try:
-        asyncio.run(app.serve_until_signalled(tcp=tcp))
-    except OSError as exc:  # a port taken between the check and the bind
-        raise address_in_use(exc, settings) or exc from None
-    return 0
-
-
-def exit_status(exc: BaseException) -> int | None:
-    """The exit status of an error that ends a command with one line, or None for a bug."""
-    if isinstance(exc, SettingsError | AddressError):
-        return exits.USAGE
-    if isinstance(exc, Unavailable):
-        return exits.UNAVAILABLE
-    return None
 
 
 #: `ewallet http` listens here unless --port or EWALLET_HTTP_PORT says otherwise.
@@ -165,8 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except (SettingsError, AddressError, Unavailable) as exc:
+    except (SettingsError, AddressError) as exc:
         print(f"ewallet: {exc}", file=sys.stderr)
-        return exit_status(exc) or exits.FAILED
+        return exits.USAGE
+    except Unavailable as exc:
+        print(f"ewallet: {exc}", file=sys.stderr)
+        return exits.UNAVAILABLE
     except KeyboardInterrupt:
         return 130

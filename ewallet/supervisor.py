@@ -1,9 +1,10 @@
-"""`ewallet serve --workers N`: N server processes on one listening port (SO_REUSEPORT: the
-kernel spreads new connections over them), each with its own event loop, threads and connection
-pool, sharing the database. The process the user started is the supervisor: it runs the
-migrations once, starts the workers (multiprocessing, spawn: a fresh interpreter that gets the
-Settings object itself, so no secret goes through a command line), passes SIGINT and SIGTERM on
-as SIGTERM (each worker drains as a single server does) and waits.
+"""Running `ewallet serve`: one server process (`run_server`), or with `--workers N` N server
+processes on one listening port (SO_REUSEPORT: the kernel spreads new connections over them),
+each with its own event loop, threads and connection pool, sharing the database. The process
+the user started is the supervisor: it runs the migrations once, starts the workers
+(multiprocessing, spawn: a fresh interpreter that gets the Settings object itself, so no secret
+goes through a command line), passes SIGINT and SIGTERM on as SIGTERM (each worker drains as a
+single server does) and waits.
 
 A worker that ends while nobody asked it to (a crash, the OOM killer, a SIGKILL) is logged, the
 others are stopped gracefully, and the supervisor exits non-zero: half the capacity serving on
@@ -12,6 +13,7 @@ with nothing but a log line to show for it is worse than a restart by whatever r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import os
@@ -24,9 +26,11 @@ from collections.abc import Iterable
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import cast
 
 from ewallet import exits
-from ewallet.settings import Settings
+from ewallet.exits import Unavailable
+from ewallet.settings import Settings, SettingsError
 
 log = logging.getLogger("ewallet.supervisor")
 
@@ -104,7 +108,7 @@ def _wait(workers: list[BaseProcess], stopping: threading.Event, settings: Setti
                 deadline = float("inf")
             continue
         for sentinel in ready:
-            worker = running.pop(sentinel)  # type: ignore[call-overload]
+            worker = running.pop(cast(int, sentinel))
             worker.join()
             code = worker.exitcode if worker.exitcode is not None else 0
             if code == 0 and stopping.is_set():
@@ -138,16 +142,31 @@ def _reserve(host: str) -> socket.socket:
     return sock
 
 
+def run_server(settings: Settings, *, tcp: bool, migrate: bool = True) -> int:
+    """One server process until SIGINT or SIGTERM: `ewallet serve`, or one of its --workers."""
+    from ewallet.app import build_app
+    from ewallet.startup import address_in_use
+    from ewallet.transport.limits import usable_connections
+
+    settings = settings.replace(max_connections=usable_connections(settings.max_connections))
+    app = build_app(settings, migrate=migrate)
+    try:
+        asyncio.run(app.serve_until_signalled(tcp=tcp))
+    except OSError as exc:  # a port taken between the check and the bind
+        raise address_in_use(exc, settings) or exc from None
+    return 0
+
+
 def run_worker(settings: Settings, tcp: bool, index: int) -> None:
     """One worker: a server as `ewallet serve` runs it, on the shared port, without migrating.
     Only the first serves --metrics-port (prometheus_client's server cannot share a port). It
     stops when the supervisor goes away without telling it (SIGKILL)."""
-    from ewallet.cli import configure_logging, exit_status, run_server
+    from ewallet import logs
 
     # The supervisor passes Ctrl-C on; the terminal's own SIGINT to the whole group would be a
     # second signal, arriving while this worker drains.
     os.setpgrp()
-    configure_logging(settings.log_level, settings.log_format, pid=True)
+    logs.configure(settings.log_level, settings.log_format, pid=True)
     if index > 0:
         settings = settings.replace(metrics_port=None)
     parent = multiprocessing.parent_process()
@@ -155,11 +174,12 @@ def run_worker(settings: Settings, tcp: bool, index: int) -> None:
         threading.Thread(target=_stop_with, args=(parent,), daemon=True, name="ewallet-supervisor-watch").start()
     try:
         status = run_server(settings, tcp=tcp, migrate=False)
-    except Exception as exc:
-        status = exit_status(exc)
-        if status is None:
-            raise
+    except SettingsError as exc:
         log.error("%s", exc)
+        status = exits.USAGE
+    except Unavailable as exc:  # the database gone, say
+        log.error("%s", exc)
+        status = exits.UNAVAILABLE
     sys.exit(status)
 
 
