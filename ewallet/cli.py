@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
@@ -13,7 +12,6 @@ from ewallet import __version__, exits
 from ewallet.client.address import AddressError
 from ewallet.exits import Unavailable
 from ewallet.settings import ENV_PREFIX, Settings, SettingsError, convert, kind_of
-from ewallet.transport.limits import usable_connections
 
 
 def add_settings_flags(
@@ -44,10 +42,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings.load(**overrides)
 
 
-def configure_logging(level: str, log_format: str = "text") -> None:
+def configure_logging(level: str, log_format: str = "text", *, pid: bool = False) -> None:
     from ewallet import logs
 
-    logs.configure(level, log_format)
+    logs.configure(level, log_format, pid=pid)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -62,20 +60,20 @@ def cmd_http(args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, *, tcp: bool) -> int:
-    from ewallet.app import build_app
-    from ewallet.startup import address_in_use, check_serving
+    from ewallet.startup import check_serving
 
     # Settings are valid (settings_from), the ports free and the database reachable before the
     # database is created or migrated: a wrong setting leaves nothing behind.
     check_serving(settings, tcp=tcp)
+    if settings.workers > 1:
+        from ewallet.supervisor import supervise
+
+        configure_logging(settings.log_level, settings.log_format, pid=True)
+        return supervise(settings, tcp=tcp)
     configure_logging(settings.log_level, settings.log_format)
-    settings = settings.replace(max_connections=usable_connections(settings.max_connections))
-    app = build_app(settings)
-    try:
-        asyncio.run(app.serve_until_signalled(tcp=tcp))
-    except OSError as exc:  # a port taken between the check and the bind
-        raise address_in_use(exc, settings) or exc from None
-    return 0
+    from ewallet.supervisor import run_server
+
+    return run_server(settings, tcp=tcp)
 
 
 #: `ewallet http` listens here unless --port or EWALLET_HTTP_PORT says otherwise.

@@ -3,7 +3,8 @@ status for a usage error, so a bad setting or argument shares it; "could not rea
 that is correctly configured" has its own, so a supervisor or script can retry on 3 alone."""
 
 OK = 0
-#: An instruction or command failed (`call`, `shell`), or the books do not balance (`audit`).
+#: An instruction or command failed (`call`, `shell`), or the books do not balance (`audit`), or
+#: a worker of `ewallet serve --workers` died unasked.
 FAILED = 1
 #: A usage or configuration error: fix the command line or the EWALLET_* variables.
 USAGE = 2

@@ -30,19 +30,25 @@ SECURITY_CODES = frozenset({"invalid_credentials", "rate_limited", "system_key_r
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 
 
-def formatter(log_format: str) -> logging.Formatter:
+#: With --workers, every line names its process: `logger[pid]:` in text, `pid` in JSON.
+TEXT_FORMAT_PID = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+JSON_FIELDS_PID = "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"
+
+
+def formatter(log_format: str, *, pid: bool = False) -> logging.Formatter:
     if log_format == "json":
         from pythonjsonlogger.json import JsonFormatter
 
-        return JsonFormatter(JSON_FIELDS, rename_fields={"asctime": "time", "levelname": "level", "name": "logger"})
-    return logging.Formatter(TEXT_FORMAT)
+        renamed = {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"}
+        return JsonFormatter(JSON_FIELDS_PID if pid else JSON_FIELDS, rename_fields=renamed)
+    return logging.Formatter(TEXT_FORMAT_PID if pid else TEXT_FORMAT)
 
 
-def configure(level: str, log_format: str = "text") -> None:
+def configure(level: str, log_format: str = "text", *, pid: bool = False) -> None:
     """One stderr handler on the root logger, replacing any there; uvicorn's loggers propagate
-    to it."""
+    to it. `pid`: each line names the process (the supervisor and workers of --workers)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter(log_format))
+    handler.setFormatter(formatter(log_format, pid=pid))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
@@ -63,6 +64,12 @@ class Settings:
         default=20,
         metadata=_opt("live sessions that never logged in, per peer address (0 = no cap)"),
     )
+    workers: int = field(
+        default=1,
+        metadata=_opt(
+            "server processes sharing the port (SO_REUSEPORT, Linux) and the database; 1 = one process, no supervisor"
+        ),
+    )
     worker_limit: int = field(default=100, metadata=_opt("most workers per process"))
     session_limit: int = field(default=100, metadata=_opt("most live sessions per worker"))
     max_frame: int = field(default=65536, metadata=_opt("longest request line in bytes"))
@@ -121,7 +128,15 @@ class Settings:
             raise SettingsError(f"{ENV_PREFIX}TRANSACTIONS must be auto, grouped or pooled")
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"{ENV_PREFIX}LOG_FORMAT must be text or json")
-        at_least_one = ("worker_limit", "session_limit", "max_frame", "max_connections", "threads", "readers")
+        at_least_one = (
+            "workers",
+            "worker_limit",
+            "session_limit",
+            "max_frame",
+            "max_connections",
+            "threads",
+            "readers",
+        )
         for name in (*at_least_one, "password_threads"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be at least 1")
@@ -141,6 +156,8 @@ class Settings:
                 " `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`, or leave it unset"
             )
         check_database_url(self.database_url)
+        if self.workers > 1 and not hasattr(socket, "SO_REUSEPORT"):
+            raise SettingsError(f"{ENV_PREFIX}WORKERS above 1 needs SO_REUSEPORT, which this platform lacks")
 
     @property
     def zone(self) -> ZoneInfo:

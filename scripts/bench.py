@@ -64,6 +64,35 @@ def wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 30) -> Non
     raise RuntimeError(f"nothing listens on {port}")
 
 
+def listeners(port: int) -> int:
+    """Sockets listening on `port` (Linux /proc): one per worker of `ewallet serve --workers`."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            count += state == "0A" and int(local.rsplit(":", 1)[1], 16) == port
+    return count
+
+
+def wait_for_workers(port: int, proc: subprocess.Popen, workers: int, seconds: float = 60) -> None:
+    """Until every worker listens: connections opened before would all go to the first."""
+    deadline = time.time() + seconds
+    while listeners(port) < workers:
+        if proc.poll() is not None or time.time() > deadline:
+            raise RuntimeError(f"{workers} workers did not all start")
+        time.sleep(0.05)
+
+
+def tree(pid: int) -> list[int]:
+    """The process and its children (a --workers supervisor's workers)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *(int(child) for child in children)]
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -299,7 +328,7 @@ def run_load(port: int, scenario: str, n: int, seconds: float, core: int | None,
 
 
 def start_ewallet(
-    database: str | None, folder: str, core: int | None, extra: list[str]
+    database: str | None, folder: str, core: int | None, extra: list[str], workers: int = 1
 ) -> tuple[subprocess.Popen, int]:
     port = free_port()
     db = database or f"sqlite:///{folder}/bench.db"
@@ -309,9 +338,12 @@ def start_ewallet(
                EWALLET_UNUSED_SESSIONS_PER_PEER="0",
                EWALLET_ARGON2_TIME_COST="1", EWALLET_ARGON2_MEMORY_KIB="8192")  # fmt: skip
     cmd = [sys.executable, "-m", "ewallet", "serve", "--port", str(port), "--database", db, *extra]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
     with open(f"{folder}/server.log", "w") as log:  # the child keeps its own descriptor
         proc = subprocess.Popen(cmd, env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=log)
     wait_for_port(port, proc)
+    wait_for_workers(port, proc, workers)
     return proc, port
 
 
@@ -385,6 +417,11 @@ def main() -> int:
     parser.add_argument("--scenarios", default="client_id,view,transfer,mixed,timer")
     parser.add_argument("--server-arg", action="append", default=[], help="extra `ewallet serve` argument")
     parser.add_argument("--subscribers", default="0,100,1000", help="the events scenario's subscriber counts")
+    parser.add_argument(
+        "--workers",
+        default="1",
+        help="`ewallet serve --workers` counts, comma-separated: the scenarios run once per count (e.g. 1,2)",
+    )
     parser.add_argument("--memory", type=int, default=0, help="idle connections for the memory figure (0: none)")
     parser.add_argument("--load", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -414,24 +451,33 @@ def main() -> int:
     sqlite_per_s = sqlite_ceiling(seconds)
     figures["sqlite_transfers_per_s"] = round(sqlite_per_s, 1)
 
-    server, port = start_ewallet(args.database, folder, 0 if load_core else None, args.server_arg)
-    try:
-        for scenario in args.scenarios.split(","):
-            if scenario == "events":
-                events_rows(port, args, seconds, load_core, rows, figures)
-                continue
-            result = run_load(port, scenario, args.connections, seconds, load_core)
-            base = sqlite_per_s if scenario == "transfer" else ceiling["per_s"]
-            rows.append((scenario, result, result["per_s"] / base))
-            figures[f"{scenario}_per_s"] = round(result["per_s"], 1)
-            figures[f"{scenario}_p50_ms"] = round(result["p50_ms"], 2)
-            figures[f"{scenario}_p99_ms"] = round(result["p99_ms"], 2)
-            if result["failures"]:
-                figures[f"{scenario}_failures"] = result["failures"]
-        figures["server_rss_mb"] = round(peak_rss_mb(server.pid), 1)
-    finally:
-        stop(server)
-        shutil.rmtree(folder, ignore_errors=True)
+    counts = [int(n) for n in args.workers.split(",")]
+    for workers in counts:
+        # Figures of the first count keep their plain names; the others carry `_w<count>`.
+        suffix = "" if workers == counts[0] else f"_w{workers}"
+        label = "" if len(counts) == 1 else f" w{workers}"
+        # A SQLite file is made afresh per count; a --database keeps the earlier counts' rows.
+        server, port = start_ewallet(args.database, folder, 0 if load_core else None, args.server_arg, workers)
+        try:
+            for scenario in args.scenarios.split(","):
+                if scenario == "events":
+                    events_rows(port, args, seconds, load_core, rows, figures)
+                    continue
+                result = run_load(port, scenario, args.connections, seconds, load_core)
+                base = sqlite_per_s if scenario == "transfer" else ceiling["per_s"]
+                rows.append((scenario + label, result, result["per_s"] / base))
+                figures[f"{scenario}{suffix}_per_s"] = round(result["per_s"], 1)
+                figures[f"{scenario}{suffix}_p50_ms"] = round(result["p50_ms"], 2)
+                figures[f"{scenario}{suffix}_p99_ms"] = round(result["p99_ms"], 2)
+                if result["failures"]:
+                    figures[f"{scenario}{suffix}_failures"] = result["failures"]
+            figures[f"server{suffix}_rss_mb"] = round(sum(peak_rss_mb(pid) for pid in tree(server.pid)), 1)
+        finally:
+            stop(server)
+            if args.database is None:
+                for leftover in Path(folder).glob("bench.db*"):
+                    leftover.unlink()
+    shutil.rmtree(folder, ignore_errors=True)
     if args.memory:
         memory_folder = tempfile.mkdtemp(prefix="ewallet-bench-memory-")
         server, port = start_ewallet(args.database, memory_folder, None, args.server_arg)
@@ -449,13 +495,14 @@ def main() -> int:
     figures["mixed_per_s"] = figures.get("mixed_per_s")
     if figures.get("mixed_per_s"):
         figures["mixed_to_echo"] = round(figures["mixed_per_s"] / figures["echo_per_s"], 3)
+    figures["workers"] = args.workers
     figures["connections"] = args.connections
     figures["seconds"] = seconds
     figures["database"] = "sqlite" if args.database is None else args.database.split(":")[0]
 
     print(f"{'scenario':<14}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}  ratio to ceiling")
     for name, result, ratio in rows:
-        of = "events/0" if name.startswith("events") else "sqlite loop" if name == "transfer" else "echo"
+        of = "events/0" if name.startswith("events") else "sqlite loop" if name.startswith("transfer") else "echo"
         shown = "" if ratio is None else f"{ratio:.3f} (of {of})"
         print(f"{name:<14}{result['per_s']:>10.1f}{result['p50_ms']:>9.2f}{result['p99_ms']:>9.2f}  {shown}")
     print(f"{'sqlite loop':<14}{sqlite_per_s:>10.1f}{'':>9}{'':>9}  (storage ceiling, transfers/s)")

@@ -27,7 +27,7 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
+def _listening_socket(host: str, port: int, backlog: int, *, reuse_port: bool = False) -> socket.socket:
     """A listening TCP socket made as asyncio makes its own: with proto IPPROTO_TCP. asyncio sets
     TCP_NODELAY on accepted connections only when their proto says TCP; `socket.create_server`
     leaves it 0, and then every keep-alive answer (headers and body written separately) waits
@@ -38,6 +38,8 @@ def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:  # --workers: the port is shared by every worker
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
         sock.listen(backlog)
     except OSError:
@@ -58,7 +60,7 @@ class HttpFace:
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         backlog = accept_backlog(self.settings.max_connections)
-        sock = _listening_socket(host, port, backlog)
+        sock = _listening_socket(host, port, backlog, reuse_port=self.settings.workers > 1)
         address = sock.getsockname()
         config = uvicorn.Config(
             self.asgi,

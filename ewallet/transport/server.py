@@ -306,6 +306,8 @@ class LineServer:
             port if port is not None else self.settings.port,
             backlog=accept_backlog(self.settings.max_connections),
             reuse_address=True,
+            # --workers: every worker listens on the port, the kernel spreads the connections.
+            reuse_port=self.settings.workers > 1 or None,
         )
         address = self._server.sockets[0].getsockname()
         return str(address[0]), int(address[1])
