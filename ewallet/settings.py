@@ -128,6 +128,8 @@ class Settings:
             raise SettingsError(f"{ENV_PREFIX}TRANSACTIONS must be auto, grouped or pooled")
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"{ENV_PREFIX}LOG_FORMAT must be text or json")
+        if not self.event_days > 0:  # also refuses NaN: a subscriber's `after` must reach back some
+            raise SettingsError(f"{ENV_PREFIX}EVENT_DAYS must be more than 0")
         at_least_one = (
             "workers",
             "worker_limit",
