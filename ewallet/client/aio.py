@@ -280,10 +280,7 @@ class AsyncClient(Instructions):
                 self._forget(subscription)
                 raise events.lost(exc.code, exc.message) from None
         self._forget(subscription)
-        raise ConnectionFailed(
-            f"the subscription could not be resumed within {terms.reconnect_for:g} s: "
-            f"{failure.message if failure else 'no attempt'}"
-        )
+        raise events.not_resumed(terms, failure)
 
     def _forget(self, subscription: Subscription) -> None:
         subscription._end()

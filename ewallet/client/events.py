@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ewallet.client.errors import EWalletError
+from ewallet.client.errors import ConnectionFailed, EWalletError
 
 #: The kinds of event a subscriber can ask for, as the protocol lists them.
 KINDS = ("credits_received", "login", "clock_low", "timer_stopped")
@@ -128,3 +128,9 @@ class Subscribed:
         """The account's oldest kept event: an `after` below it may have missed events."""
         value: int | None = self.terms.answer.get("oldest_event")
         return value
+
+
+def not_resumed(terms: Terms, failure: ConnectionFailed | None) -> ConnectionFailed:
+    """What a subscription that could not be resumed in time raises."""
+    reason = failure.message if failure else "no attempt"
+    return ConnectionFailed(f"the subscription could not be resumed within {terms.reconnect_for:g} s: {reason}")

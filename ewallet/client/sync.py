@@ -245,10 +245,7 @@ class Client(Instructions):
                 self._forget(stream)
                 raise events.lost(exc.code, exc.message) from None
         self._forget(stream)
-        raise ConnectionFailed(
-            f"the subscription could not be resumed within {terms.reconnect_for:g} s: "
-            f"{failure.message if failure else 'no attempt'}"
-        )
+        raise events.not_resumed(terms, failure)
 
     def _forget(self, stream: Events) -> None:
         stream.ended = True

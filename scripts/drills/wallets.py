@@ -54,9 +54,8 @@ class Wallet:
             self.conn = None
 
 
-async def open_wallet(port: int, index: int, name: str, credits: int) -> Wallet:
-    """A new account, logged in on a new session, holding `credits` (supplied with a key)."""
-    client = await LineClient.connect(port)
+async def new_logged_in(client: LineClient, name: str) -> tuple[str, str, str]:
+    """(client id, session token, email) of a new account logged in on a new session of `client`."""
     client_id, token = await client.open_session()
     email = f"{name}@example.com"
     for request in (
@@ -65,6 +64,13 @@ async def open_wallet(port: int, index: int, name: str, credits: int) -> Wallet:
     ):
         answer = await client.call(**request)
         assert answer["failed"] is False, answer
+    return client_id, token, email
+
+
+async def open_wallet(port: int, index: int, name: str, credits: int) -> Wallet:
+    """A new account, logged in on a new session, holding `credits` (supplied with a key)."""
+    client = await LineClient.connect(port)
+    client_id, token, email = await new_logged_in(client, name)
     wallet = Wallet(index, email, client_id, token, client)
     if credits:
         answer = await wallet.call(action="supply", supply="credits", credits=credits, idempotency_key=f"fund-{name}")

@@ -31,6 +31,7 @@ from ewallet.domain import events as kinds_of
 from ewallet.storage.models import Account as AccountRow
 from ewallet.storage.models import Event
 from scripts.drills.line_client import PASSWORD, LineClient
+from scripts.drills.wallets import new_logged_in
 
 #: Credits one timer run converts: 2 credits at 0.01 minutes per credit is 0.02 minutes (1.2 s).
 RUN_CREDITS = 2
@@ -277,15 +278,7 @@ class Subscriber:
 async def open_wallet(ports: list[int], index: int, name: str) -> Wallet:
     """A new account logged in on a new session, opened through server `index` (of those there are)."""
     conns = [await LineClient.connect(port) for port in ports]
-    first = conns[index % len(conns)]
-    client_id, token = await first.open_session()
-    email = f"{name}@example.com"
-    for request in (
-        {"action": "new", "new": "account", "user_name": name, "user_pass": PASSWORD, "user_email": email},
-        {"action": "login", "user_email": email, "user_pass": PASSWORD},
-    ):
-        answer = await first.call(**request)
-        assert answer["failed"] is False, answer
+    client_id, token, email = await new_logged_in(conns[index % len(conns)], name)
     wallet = Wallet(index, email, client_id, token, conns)
     wallet.effects.append(Effect(kinds_of.LOGIN))
     return wallet
