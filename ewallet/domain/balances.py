@@ -8,25 +8,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BindParameter, Table, Update, bindparam, update
+from sqlalchemy import BindParameter, Table, bindparam, update
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain.errors import InsufficientClock, InsufficientCredits, InvalidValue
 from ewallet.storage.models import CreditClock, CreditEwallet
+from ewallet.storage.statements import Statement
 from ewallet.storage.types import UTCDateTime
 
 #: Balances stay exactly representable as JSON numbers everywhere.
 MAX_BALANCE = 2**53 - 1
 
 
-def _change(table: Table, column: str, *, debit: bool) -> Update:
+def _change(table: Table, column: str, *, debit: bool) -> Statement:
     amount: BindParameter[int] = bindparam("amount")
     row_id: BindParameter[int] = bindparam("row_id")
     now = bindparam("now", type_=UTCDateTime())
     balance = table.c[column]
     guard = balance >= amount if debit else balance <= MAX_BALANCE - amount
     new = balance - amount if debit else balance + amount
-    return update(table).where(table.c.id == row_id, guard).values({column: new, "write_date": now}).returning(balance)
+    return Statement(
+        update(table).where(table.c.id == row_id, guard).values({column: new, "write_date": now}).returning(balance)
+    )
 
 
 EWALLETS, CLOCKS = CreditEwallet.__table__, CreditClock.__table__
@@ -36,9 +39,9 @@ DEBIT_MINUTES = _change(CLOCKS, "hundredths", debit=True)  # type: ignore[arg-ty
 CREDIT_MINUTES = _change(CLOCKS, "hundredths", debit=False)  # type: ignore[arg-type]
 
 
-def _apply(db: Db, statement: Update, row_id: int, amount: int, now: datetime) -> int | None:
-    row = db.connection().execute(statement, {"row_id": row_id, "amount": amount, "now": now}).first()
-    return None if row is None else int(row[0])
+def _apply(db: Db, statement: Statement, row_id: int, amount: int, now: datetime) -> int | None:
+    balance = statement.scalar(db, {"row_id": row_id, "amount": amount, "now": now})
+    return None if balance is None else int(balance)
 
 
 def debit_credits(db: Db, ewallet_id: int, credits: int, now: datetime) -> int:

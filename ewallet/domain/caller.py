@@ -16,6 +16,7 @@ from ewallet.domain.errors import Unauthorized
 from ewallet.domain.session_store import Lifetimes, effective_expiry
 from ewallet.domain.tokens import token_digest
 from ewallet.storage.models import Account, ClientId, EwalletSession, StackEntry
+from ewallet.storage.statements import Statement
 
 
 class AccountPointers(Protocol):
@@ -75,7 +76,8 @@ _CALLER = (
     .outerjoin(_ACCOUNTS, _ACCOUNTS.c.id == _TOP_OF_STACK)
     .where(_SESSIONS.c.token_digest == bindparam("digest"))
 )
-_CALLER_LOCKED = _CALLER.with_for_update(of=_SESSIONS)
+_CALLER_LOCKED = Statement(_CALLER.with_for_update(of=_SESSIONS))
+_CALLER_READ = Statement(_CALLER)
 
 
 def authenticate(
@@ -86,7 +88,7 @@ def authenticate(
     one session's writes in order across processes; a read needs none."""
     if not isinstance(client_id, str) or not isinstance(token, str):
         raise Unauthorized("client_id and session_token are required")
-    row = db.connection().execute(_CALLER_LOCKED if lock else _CALLER, {"digest": token_digest(token)}).first()
+    row = (_CALLER_LOCKED if lock else _CALLER_READ).first(db, {"digest": token_digest(token)})
     if row is None:
         raise Unauthorized("the session token is unknown")
     if row.owner != client_id:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session as Db
 
 from ewallet.domain import session_store
 from ewallet.storage.models import CreditClock, CreditEwallet, Event, EwalletSession, StackEntry
+from ewallet.storage.statements import Statement, insert_values
 
 CREDITS_RECEIVED, LOGIN, CLOCK_LOW, TIMER_STOPPED = "credits_received", "login", "clock_low", "timer_stopped"
 #: The kinds a subscriber can receive, in the order the protocol lists them.
@@ -42,7 +43,7 @@ WAKE_KEY = "ewallet_event_accounts"
 _LOCK_SPACE = 0x45565453  # "EVTS"
 _EVENTS = cast(Table, Event.__table__)
 _COLUMNS = ("account_id", "kind", "ref_id", "once_key", "data", "create_date")
-_INSERT = insert(_EVENTS).returning(_EVENTS.c.id)
+_INSERT = Statement(insert_values(_EVENTS, _COLUMNS).returning(_EVENTS.c.id))
 
 
 def _ordered_insert() -> Any:
@@ -57,7 +58,7 @@ def _ordered_insert() -> Any:
     return insert(_EVENTS).from_select(list(_COLUMNS), row).returning(_EVENTS.c.id)
 
 
-_INSERT_ORDERED = _ordered_insert()
+_INSERT_ORDERED = Statement(_ordered_insert())
 
 
 def record(
@@ -72,7 +73,6 @@ def record(
 ) -> int:
     """Store an event of the account in the current transaction; its subscribers are woken
     once the transaction commits. Returns its seq."""
-    connection = db.connection()
     values = {
         "account_id": account_id,
         "kind": kind,
@@ -81,8 +81,8 @@ def record(
         "data": data,
         "create_date": now,
     }
-    statement = _INSERT_ORDERED if connection.dialect.name == "postgresql" else _INSERT
-    seq = int(connection.execute(statement, values).scalar_one())
+    statement = _INSERT_ORDERED if db.connection().dialect.name == "postgresql" else _INSERT
+    seq = int(statement.scalar(db, values))
     db.info.setdefault(WAKE_KEY, set()).add(account_id)
     return seq
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain import balances, events
@@ -20,22 +20,33 @@ from ewallet.domain.kinds import INVOICE, TRANSFER
 from ewallet.domain.locks import share_accounts
 from ewallet.domain.validation import email_key, find_account_row, name_key
 from ewallet.storage.models import CreditEwallet, InvoiceRecord, TransferRecord
+from ewallet.storage.statements import Statement, insert_values
 from ewallet.storage.types import UTCDateTime
 
 SUPPLY, PAYMENT, TRANSFER_TYPE, INCOMING = "supply", "payment", "transfer", "incoming"
 
 _EWALLETS = CreditEwallet.__table__
-_WALLET = select(_EWALLETS.c.id, _EWALLETS.c.active_transfer_sheet_id, _EWALLETS.c.active_invoice_sheet_id).where(
-    _EWALLETS.c.id == bindparam("id"), _EWALLETS.c.hidden.is_(False)
+_WALLET = Statement(
+    select(_EWALLETS.c.id, _EWALLETS.c.active_transfer_sheet_id, _EWALLETS.c.active_invoice_sheet_id).where(
+        _EWALLETS.c.id == bindparam("id"), _EWALLETS.c.hidden.is_(False)
+    )
 )
 _TRANSFERS = cast(Table, TransferRecord.__table__)
 _INVOICES = cast(Table, InvoiceRecord.__table__)
-_INSERT_TRANSFER = insert(_TRANSFERS).returning(_TRANSFERS.c.id)
-_INSERT_INVOICE = insert(_INVOICES).returning(_INVOICES.c.id)
+_TRANSFER_COLUMNS = (
+    "sheet_id", "ewallet_id", "reference", "transfer_type", "transfer_from", "transfer_to",
+    "from_account_id", "to_account_id", "credits", "create_date", "write_date", "hidden",
+)  # fmt: skip
+_INVOICE_COLUMNS = (
+    "sheet_id", "transfer_record_id", "reference", "credits", "currency", "cost", "seller", "notes",
+    "create_date", "write_date", "hidden",
+)  # fmt: skip
+_INSERT_TRANSFER = Statement(insert_values(_TRANSFERS, _TRANSFER_COLUMNS).returning(_TRANSFERS.c.id))
+_INSERT_INVOICE = Statement(insert_values(_INVOICES, _INVOICE_COLUMNS).returning(_INVOICES.c.id))
 
 
-def _touch(table: Any) -> Any:
-    return (
+def _touch(table: Any) -> Statement:
+    return Statement(
         update(table)
         .where(table.c.id == bindparam("sheet_id"))
         .values(write_date=bindparam("now", type_=UTCDateTime()))
@@ -73,11 +84,7 @@ class _Wallet:
 
 def _wallet(db: Db, account: Any) -> _Wallet:
     """The account's active ewallet, which must be visible (re-checked under the lock)."""
-    row = (
-        db.connection().execute(_WALLET, {"id": account.active_ewallet_id}).first()
-        if account.active_ewallet_id
-        else None
-    )
+    row = _WALLET.first(db, {"id": account.active_ewallet_id}) if account.active_ewallet_id else None
     if row is None:
         raise NotFound("the account has no active credit ewallet")
     return _Wallet(int(row[0]), row[1], row[2])
@@ -123,10 +130,9 @@ def _row(
         "write_date": now,
         "hidden": False,
     }
-    connection = db.connection()
-    record_id = int(connection.execute(_INSERT_TRANSFER, values).scalar_one())
+    record_id = int(_INSERT_TRANSFER.scalar(db, values))
     if sheet_id is not None:
-        connection.execute(_TOUCH_TRANSFER_SHEET, {"sheet_id": sheet_id, "now": now})
+        _TOUCH_TRANSFER_SHEET.execute(db, {"sheet_id": sheet_id, "now": now})
     return record_id
 
 
@@ -146,9 +152,8 @@ def _record_invoice(
         "write_date": now,
         "hidden": False,
     }
-    connection = db.connection()
-    invoice_id = int(connection.execute(_INSERT_INVOICE, values).scalar_one())
-    connection.execute(_TOUCH_INVOICE_SHEET, {"sheet_id": wallet.invoice_sheet, "now": now})
+    invoice_id = int(_INSERT_INVOICE.scalar(db, values))
+    _TOUCH_INVOICE_SHEET.execute(db, {"sheet_id": wallet.invoice_sheet, "now": now})
     return invoice_id
 
 

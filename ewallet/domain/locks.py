@@ -27,12 +27,15 @@ from sqlalchemy.orm import Session as Db
 
 from ewallet.domain.errors import AccountPendingDeletion, NotFound
 from ewallet.storage.models import Account, CreditClock, CreditEwallet
+from ewallet.storage.statements import Statement
 
 _ACCOUNTS = Account.__table__
 # ORDER BY puts the sort below the row locking, so the rows are locked in ascending id order.
-_SHARED_ACCOUNTS = (
+# Two fixed parameters (the same id twice for one account) keep the text fixed: an expanding IN
+# would be rendered again on every execution.
+_SHARED_ACCOUNTS = Statement(
     select(_ACCOUNTS)
-    .where(_ACCOUNTS.c.id.in_(bindparam("ids", expanding=True)))
+    .where(_ACCOUNTS.c.id.in_([bindparam("first"), bindparam("second")]))
     .order_by(_ACCOUNTS.c.id)
     .with_for_update(read=True, key_share=True)
 )
@@ -45,10 +48,10 @@ def lock_account(db: Db, account_id: int) -> Account:
     return db.scalars(query.execution_options(populate_existing=True)).one()
 
 
-def share_accounts(db: Db, *account_ids: int) -> dict[int, Any]:
-    """The accounts as fresh rows, each held `FOR KEY SHARE` (ascending id order): no shape
-    change or deletion order of theirs can commit until this transaction ends."""
-    rows = db.connection().execute(_SHARED_ACCOUNTS, {"ids": sorted(set(account_ids))})
+def share_accounts(db: Db, first: int, second: int | None = None) -> dict[int, Any]:
+    """One or two accounts as fresh rows, each held `FOR KEY SHARE` (ascending id order): no
+    shape change or deletion order of theirs can commit until this transaction ends."""
+    rows = _SHARED_ACCOUNTS.all(db, {"first": first, "second": first if second is None else second})
     return {row.id: row for row in rows}
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as Db
 
 from ewallet.domain.errors import AlreadyExists, InvalidValue
 from ewallet.storage.models import Account
+from ewallet.storage.statements import Statement
 
 
 def check_email(email: str) -> str:
@@ -73,14 +74,14 @@ def ensure_name_free(db: Db, name: str, system_name: str, except_id: int | None 
 
 
 _ACCOUNTS = Account.__table__
-ACCOUNT_BY_EMAIL_ROW = select(_ACCOUNTS).where(
-    _ACCOUNTS.c.email_key == bindparam("key"), _ACCOUNTS.c.anonymised.is_(False)
+ACCOUNT_BY_EMAIL_ROW = Statement(
+    select(_ACCOUNTS).where(_ACCOUNTS.c.email_key == bindparam("key"), _ACCOUNTS.c.anonymised.is_(False))
 )
 
 
 def find_account_row(db: Db, email: str) -> Any:
     """A live account by email, as a plain row (for callers that only read it)."""
-    return db.connection().execute(ACCOUNT_BY_EMAIL_ROW, {"key": email_key(email)}).first()
+    return ACCOUNT_BY_EMAIL_ROW.first(db, {"key": email_key(email)})
 
 
 def find_account(db: Db, *, email: str | None = None, name: str | None = None, lock: bool = False) -> Account | None:

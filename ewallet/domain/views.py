@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Integer, Select, bindparam, literal_column, select, union_all
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain import session_store
@@ -28,6 +28,7 @@ from ewallet.storage.models import (
     TimeRecord,
     TransferRecord,
 )
+from ewallet.storage.statements import Statement
 
 #: {id: reference} of the visible children of one scope, ordered by id.
 Archive = dict[int, str]
@@ -144,22 +145,37 @@ class ContactRecordInfo(Stamped):
 RecordInfo = TransferRecordInfo | InvoiceRecordInfo | ConversionRecordInfo | TimeRecordInfo
 
 
-@functools.cache
-def _archive_query(model: Any, column: str, limited: bool) -> Select[Any]:
-    """{id: reference} rows of one scope, built once per (model, scope, kind of listing)."""
+def _listing(model: Any, column: str) -> Select[Any]:
+    """(id, reference) of the visible children in one scope of one owner."""
     table = model.__table__
     query = select(table.c.id, table.c.reference).where(table.c[column] == bindparam("owner"))
     if "hidden" in table.c:
         query = query.where(table.c.hidden.is_(False))
-    if limited:
-        return query.order_by(table.c.id.desc()).limit(bindparam("limit"))
-    return query.order_by(table.c.id)
+    return query
 
 
 @functools.cache
-def _row_query(model: Any) -> Select[Any]:
+def _newest_statement(model: Any, column: str) -> Statement:
     table = model.__table__
-    return select(table).where(table.c.id == bindparam("id"))
+    return Statement(_listing(model, column).order_by(table.c.id.desc()).limit(bindparam("limit")))
+
+
+@functools.cache
+def _archives_statement(scopes: tuple[tuple[Any, str], ...]) -> Statement:
+    """The listings of several scopes of one owner in one statement: a view's archives cost
+    one round trip, not one per scope. `part` says which scope a row is of."""
+    parts = [
+        _listing(model, column).add_columns(literal_column(str(index), Integer).label("part"))
+        for index, (model, column) in enumerate(scopes)
+    ]
+    query = parts[0] if len(parts) == 1 else union_all(*parts)
+    return Statement(query.order_by(literal_column("part"), literal_column("id")))
+
+
+@functools.cache
+def _row_statement(model: Any) -> Statement:
+    table = model.__table__
+    return Statement(select(table).where(table.c.id == bindparam("id")))
 
 
 def row(db: Db, model: Any, row_id: int | None) -> Any:
@@ -167,27 +183,36 @@ def row(db: Db, model: Any, row_id: int | None) -> Any:
     read-only instructions, which only look."""
     if row_id is None:
         return None
-    return db.connection().execute(_row_query(model), {"id": row_id}).first()
+    return _row_statement(model).first(db, {"id": row_id})
+
+
+def archives(db: Db, owner_id: int, *scopes: tuple[Any, str]) -> list[Archive]:
+    """{id: reference} of the visible children of owner_id in each scope (model, owner column),
+    ordered by id."""
+    listings: list[Archive] = [{} for _ in scopes]
+    for found in _archives_statement(scopes).all(db, {"owner": owner_id}):
+        listings[found.part][int(found.id)] = found.reference
+    return listings
 
 
 def archive(db: Db, model: Any, column: str, owner_id: int, limit: int | None = None) -> Archive:
     """{id: reference} of the visible children of owner_id; with limit, the newest `limit`."""
-    query = _archive_query(model, column, limit is not None)
-    rows = list(db.connection().execute(query, {"owner": owner_id, "limit": limit}))
-    if limit is not None:
-        rows.reverse()
-    return {int(row[0]): row[1] for row in rows}
+    if limit is None:
+        return archives(db, owner_id, (model, column))[0]
+    rows = _newest_statement(model, column).all(db, {"owner": owner_id, "limit": limit})
+    return {int(found.id): found.reference for found in reversed(rows)}
 
 
 def _stamps(obj: Any) -> dict[str, Any]:
     return {"id": obj.id, "reference": obj.reference, "create_date": obj.create_date, "write_date": obj.write_date}
 
 
-def _sheets(db: Db, kind: SheetKind, parent: Any) -> Children:
-    return Children(getattr(parent, kind.active_column), archive(db, kind.sheet, kind.parent_column, parent.id))
+def _scope(kind: SheetKind) -> tuple[Any, str]:
+    return kind.sheet, kind.parent_column
 
 
 def account_data(db: Db, account: Account, now: datetime, lifetimes: session_store.Lifetimes) -> AccountInfo:
+    ewallets, contact_lists = archives(db, account.id, (CreditEwallet, "account_id"), (ContactList, "account_id"))
     return AccountInfo(
         id=account.id,
         name=account.name,
@@ -197,30 +222,34 @@ def account_data(db: Db, account: Account, now: datetime, lifetimes: session_sto
         phone=account.phone,
         alias=account.alias,
         logged_in=session_store.is_logged_in(db, account.id, now, lifetimes),
-        ewallets=Children(account.active_ewallet_id, archive(db, CreditEwallet, "account_id", account.id)),
-        contact_lists=Children(account.active_contact_list_id, archive(db, ContactList, "account_id", account.id)),
+        ewallets=Children(account.active_ewallet_id, ewallets),
+        contact_lists=Children(account.active_contact_list_id, contact_lists),
     )
 
 
 def ewallet_data(db: Db, ewallet: CreditEwallet) -> EwalletInfo:
+    clocks, transfers, invoices = archives(
+        db, ewallet.id, (CreditClock, "ewallet_id"), _scope(TRANSFER), _scope(INVOICE)
+    )
     return EwalletInfo(
         **_stamps(ewallet),
         account_id=ewallet.account_id,
         credits=ewallet.credits,
-        clocks=Children(ewallet.active_clock_id, archive(db, CreditClock, "ewallet_id", ewallet.id)),
-        transfer_sheets=_sheets(db, TRANSFER, ewallet),
-        invoice_sheets=_sheets(db, INVOICE, ewallet),
+        clocks=Children(ewallet.active_clock_id, clocks),
+        transfer_sheets=Children(getattr(ewallet, TRANSFER.active_column), transfers),
+        invoice_sheets=Children(getattr(ewallet, INVOICE.active_column), invoices),
     )
 
 
 def clock_data(db: Db, clock: CreditClock) -> ClockInfo:
+    times, conversions = archives(db, clock.id, _scope(TIME), _scope(CONVERSION))
     return ClockInfo(
         **_stamps(clock),
         ewallet_id=clock.ewallet_id,
         hundredths=clock.hundredths,
         state=clock.state,
-        time_sheets=_sheets(db, TIME, clock),
-        conversion_sheets=_sheets(db, CONVERSION, clock),
+        time_sheets=Children(getattr(clock, TIME.active_column), times),
+        conversion_sheets=Children(getattr(clock, CONVERSION.active_column), conversions),
     )
 
 
