@@ -12,7 +12,9 @@ README's profile). A `Statement` keeps what SQLAlchemy does that matters here an
 - it runs inside the session's transaction: `Session.connection()` begins it as usual (SQLite's
   BEGIN IMMEDIATE comes from that "begin" event), and the driver connection is that one's;
 - a driver error is raised as SQLAlchemy's `DBAPIError` subclass, as `Connection.execute` raises it,
-  so the pipeline classifies it the same way; a lost connection is invalidated like SQLAlchemy's.
+  so the pipeline classifies it the same way; a lost connection is invalidated like SQLAlchemy's;
+- the engine's `before_cursor_execute` and `after_cursor_execute` listeners are called (with no
+  execution context).
 
 PostgreSQL's psycopg prepares a statement on the server after it has run a few times on one
 connection, so the same text every time also means prepared statements reused per connection.
@@ -125,8 +127,16 @@ class Statement:
         driver = connection.connection.driver_connection
         assert driver is not None
         cursor = driver.cursor()
+        arguments = compiled.arguments(params)
+        # The engine's cursor events still see every statement (tracing, the drills that cut a
+        # connection at a given statement); without listeners this costs two truth tests.
+        dispatch = connection.dispatch
         try:
-            cursor.execute(compiled.sql, compiled.arguments(params))
+            if dispatch.before_cursor_execute:
+                dispatch.before_cursor_execute(connection, cursor, compiled.sql, arguments, None, False)
+            cursor.execute(compiled.sql, arguments)
+            if dispatch.after_cursor_execute:
+                dispatch.after_cursor_execute(connection, cursor, compiled.sql, arguments, None, False)
         except dialect.loaded_dbapi.Error as exc:
             lost = dialect.is_disconnect(exc, driver, cursor)
             if lost:
