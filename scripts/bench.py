@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve()
 SYSTEM_KEY = "bench-system-key-0123456789abcdef-0123456789"
@@ -241,7 +242,8 @@ class Watch:
             task.cancel()
         for conn in self.conns:
             conn.writer.close()
-        found, missing = [], 0
+        found: list[float] = []
+        missing = 0
         for pair, times in self.answers.items():
             seen = self.events.get(pair, [])
             missing += max(len(times) - len(seen), 0)
@@ -273,6 +275,7 @@ async def drive(port: int, scenario: str, n: int, seconds: float, subscribers: i
             kind = scenario
             if scenario == "mixed":
                 kind = "transfer" if rnd.random() < 0.2 else "view"
+            request: dict[str, Any]
             if kind in ("client_id", "echo"):
                 request = dict(REQUEST_CLIENT_ID)
             elif kind == "view":
@@ -299,7 +302,7 @@ async def drive(port: int, scenario: str, n: int, seconds: float, subscribers: i
     for conn in conns:
         conn.writer.close()
     latencies.sort()
-    result = {
+    result: dict[str, object] = {
         "requests": len(latencies),
         "per_s": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
