@@ -7,6 +7,16 @@ sqlite3 loop doing a transfer's writes (the storage ceiling). A load generator i
 process (pinned to one core with taskset when available) drives N connections. Prints a table
 and, as its last line, one JSON object with the figures.
 
+When --database is a PostgreSQL URL (an existing database: `createdb NAME` first), the run also
+measures PostgreSQL's ceiling there: a raw psycopg 3 loop doing a transfer's statements in one
+transaction (debit the payer's balance, guarded so it stays >= 0, credit the receiver's, insert
+the outgoing and the incoming ledger rows, COMMIT; the balances in ascending id order, as the
+server does, so that none deadlock) on scratch tables of its own, created and dropped in the run,
+on 1 connection and on 8 (`pg loop x1`, `pg loop x8`; pg_loop_1_per_s, pg_loop_8_per_s). Each
+connection is driven by its own process (multiprocessing, spawn), so that the figure is
+PostgreSQL's and not one Python process's GIL. The transfer scenario's ratio is then to
+`pg loop x8`; the sqlite loop stays in the table.
+
     python scripts/bench.py            # 10 s per scenario
     python scripts/bench.py --quick    # under a minute in all
     python scripts/bench.py --quick --scenarios events --subscribers 0,100,1000
@@ -24,6 +34,7 @@ import argparse
 import asyncio
 import json
 import os
+import queue
 import random
 import shutil
 import signal
@@ -156,6 +167,122 @@ def sqlite_ceiling(seconds: float) -> float:
     db.close()
     shutil.rmtree(folder, ignore_errors=True)
     return done / seconds
+
+
+#: Wallets of the PostgreSQL loop, shared by all its connections (as the sqlite loop's 100).
+PG_WALLETS = 100
+#: Connections (each in its own process) of the wider PostgreSQL loop.
+PG_LOOP_WIDE = 8
+
+
+def libpq_url(database: str) -> str:
+    """A SQLAlchemy URL (postgresql+psycopg://...) as the plain postgresql:// that libpq takes."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(database).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def is_postgres(database: str | None) -> bool:
+    return database is not None and database.split(":")[0].split("+")[0] in ("postgresql", "postgres")
+
+
+def pg_loop_worker(url: str, tables: tuple[str, str], seconds: float, seed: int, barrier: Any, results: Any) -> None:
+    """One connection's share of the PostgreSQL loop: a transfer's four statements and COMMIT,
+    as fast as they go for `seconds` from when every worker is connected; puts its count."""
+    import psycopg
+    from psycopg import sql
+
+    wallet, record = (sql.Identifier(name) for name in tables)
+    # The server's order: both balances in ascending id order (two opposite transfers then take
+    # their row locks in the same order and never deadlock), then the two ledger rows.
+    debit = sql.SQL("UPDATE {} SET credits = credits - 1 WHERE id = %s AND credits >= 1 RETURNING credits").format(
+        wallet
+    )
+    credit = sql.SQL("UPDATE {} SET credits = credits + 1 WHERE id = %s RETURNING credits").format(wallet)
+    ledger = sql.SQL("INSERT INTO {} (wallet, kind, credits, created) VALUES (%s, %s, 1, now())").format(record)
+    rnd = random.Random(seed)
+    with psycopg.connect(url) as db:
+        barrier.wait(60)
+        done, end = 0, time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            a, b = rnd.sample(range(1, PG_WALLETS + 1), 2)
+            for row_id, change in sorted(((a, debit), (b, credit)), key=lambda pair: pair[0]):
+                if db.execute(change, (row_id,)).fetchone() is None:
+                    raise RuntimeError(f"wallet {row_id} of the PostgreSQL loop would go below 0")
+            db.execute(ledger, (a, "transfer"))
+            db.execute(ledger, (b, "incoming"))
+            db.commit()
+            done += 1
+    results.put(done)
+
+
+def collect(results: Any, workers: list[Any], seconds: float) -> list[int]:
+    """One count from each worker, or an error as soon as one of them has died without it."""
+    counts: list[int] = []
+    deadline = time.perf_counter() + seconds
+    while len(counts) < len(workers):
+        try:
+            counts.append(results.get(timeout=0.5))
+        except queue.Empty:
+            if any(worker.exitcode not in (None, 0) for worker in workers) or time.perf_counter() > deadline:
+                raise RuntimeError("a worker of the PostgreSQL loop failed (its error is above)") from None
+    return counts
+
+
+def pg_ceiling(database: str, seconds: float) -> dict[str, float]:
+    """Transfers per second of a bare psycopg loop doing a transfer's writes (two balance UPDATEs,
+    the debit guarded so it stays >= 0, two ledger INSERTs, COMMIT: the server's statements,
+    durable as the server's, one round trip each) on scratch tables of `database`, on 1 and on
+    PG_LOOP_WIDE connections. Each connection is driven by its own process, so that what is
+    measured is PostgreSQL and not one Python process's GIL."""
+    import multiprocessing
+
+    import psycopg
+    from psycopg import sql
+
+    url = libpq_url(database)
+    # Named after this run: a concurrent bench on the same database keeps its own.
+    tables = (f"bench_pg_loop_wallet_{os.getpid()}", f"bench_pg_loop_record_{os.getpid()}")
+    wallet, record = (sql.Identifier(name) for name in tables)
+    try:
+        admin = psycopg.connect(url, autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise SystemExit(f"bench.py: cannot connect to {database}: {exc}".strip()) from None
+    with admin:
+        admin.execute(sql.SQL("CREATE TABLE {} (id integer PRIMARY KEY, credits bigint NOT NULL)").format(wallet))
+        admin.execute(
+            sql.SQL(
+                "CREATE TABLE {} (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, wallet integer NOT NULL,"
+                " kind text NOT NULL, credits bigint NOT NULL, created timestamptz NOT NULL)"
+            ).format(record)
+        )
+        try:
+            admin.execute(
+                sql.SQL("INSERT INTO {} SELECT id, 1000000000 FROM generate_series(1, %s) AS id").format(wallet),
+                (PG_WALLETS,),
+            )
+            # spawn, not fork: a clean interpreter per worker, whatever threads this one has.
+            context = multiprocessing.get_context("spawn")
+            figures = {}
+            for width in (1, PG_LOOP_WIDE):
+                barrier, results = context.Barrier(width), context.Queue()
+                workers = [
+                    context.Process(target=pg_loop_worker, args=(url, tables, seconds, seed, barrier, results))
+                    for seed in range(width)
+                ]
+                for worker in workers:
+                    worker.start()
+                try:
+                    done = sum(collect(results, workers, seconds + 120))
+                finally:
+                    for worker in workers:
+                        worker.join(30)
+                        if worker.is_alive():
+                            worker.kill()
+                figures[f"pg_loop_{width}_per_s"] = done / seconds
+        finally:
+            admin.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(wallet, record))
+    return figures
 
 
 # -- the load generator (runs in its own process) -----------------------------------------------
@@ -416,7 +543,11 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="short runs (under a minute in all)")
     parser.add_argument("--seconds", type=float, default=None, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--database", default=None, help="database URL (default: a SQLite file)")
+    parser.add_argument(
+        "--database",
+        default=None,
+        help="database URL (default: a SQLite file); PostgreSQL: an existing database, which also gets the pg loops",
+    )
     parser.add_argument("--scenarios", default="client_id,view,transfer,mixed,timer")
     parser.add_argument("--server-arg", action="append", default=[], help="extra `ewallet serve` argument")
     parser.add_argument("--subscribers", default="0,100,1000", help="the events scenario's subscriber counts")
@@ -453,6 +584,13 @@ def main() -> int:
 
     sqlite_per_s = sqlite_ceiling(seconds)
     figures["sqlite_transfers_per_s"] = round(sqlite_per_s, 1)
+    # On PostgreSQL the transfers are held against PostgreSQL's own loop on 8 connections (the
+    # server runs several transactions at once there); the sqlite loop stays in the table.
+    pg_loops = pg_ceiling(args.database, seconds) if is_postgres(args.database) else {}
+    figures |= {key: round(value, 1) for key, value in pg_loops.items()}
+    storage_per_s, storage = sqlite_per_s, "sqlite loop"
+    if pg_loops:
+        storage_per_s, storage = pg_loops[f"pg_loop_{PG_LOOP_WIDE}_per_s"], f"pg loop x{PG_LOOP_WIDE}"
 
     counts = [int(n) for n in args.workers.split(",")]
     for workers in counts:
@@ -467,7 +605,7 @@ def main() -> int:
                     events_rows(port, args, seconds, load_core, rows, figures)
                     continue
                 result = run_load(port, scenario, args.connections, seconds, load_core)
-                base = sqlite_per_s if scenario == "transfer" else ceiling["per_s"]
+                base = storage_per_s if scenario == "transfer" else ceiling["per_s"]
                 rows.append((scenario + label, result, result["per_s"] / base))
                 figures[f"{scenario}{suffix}_per_s"] = round(result["per_s"], 1)
                 figures[f"{scenario}{suffix}_p50_ms"] = round(result["p50_ms"], 2)
@@ -505,10 +643,13 @@ def main() -> int:
 
     print(f"{'scenario':<14}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}  ratio to ceiling")
     for name, result, ratio in rows:
-        of = "events/0" if name.startswith("events") else "sqlite loop" if name.startswith("transfer") else "echo"
+        of = "events/0" if name.startswith("events") else storage if name.startswith("transfer") else "echo"
         shown = "" if ratio is None else f"{ratio:.3f} (of {of})"
         print(f"{name:<14}{result['per_s']:>10.1f}{result['p50_ms']:>9.2f}{result['p99_ms']:>9.2f}  {shown}")
     print(f"{'sqlite loop':<14}{sqlite_per_s:>10.1f}{'':>9}{'':>9}  (storage ceiling, transfers/s)")
+    for width in (1, PG_LOOP_WIDE) if pg_loops else ():
+        per_s, each = pg_loops[f"pg_loop_{width}_per_s"], "connection" if width == 1 else "connections, 1 process each"
+        print(f"{f'pg loop x{width}':<14}{per_s:>10.1f}{'':>9}{'':>9}  (PostgreSQL ceiling, {width} {each})")
     print(f"server peak RSS: {figures['server_rss_mb']} MB")
     for key in sorted(k for k in figures if k.startswith(("events_", "memory_"))):
         print(f"{key}: {figures[key]}")
