@@ -25,7 +25,13 @@ The `events` scenario runs the transfer load once per subscriber count (each sub
 extra connection subscribed to one of the accounts' credits_received); it reports the transfer
 rate as a ratio to the run with no subscribers, and the latency from a transfer's answer to the
 receiver's event (its first subscriber's). The memory figure (`--memory N`) is the server's RSS
-with N idle subscribed connections against N idle unsubscribed ones and the bare server.
+with N idle subscribed connections against N idle unsubscribed ones and the bare server. With
+`--idle M` as well, M more idle connections are then opened beside the N subscribed ones, and
+the server's RSS with all of them open is memory_idle_subscribed_mb (the issue's target:
+`--memory 1000 --idle 10000`, at most 300 MB). Each idle connection, as for --memory, ran one
+instruction (a view in one logged-in session that they share) and stays open. That server runs
+with EWALLET_MAX_CONNECTIONS at N + M + 101, above its default cap of 10,000, and this process
+raises its own descriptor limit (RLIMIT_NOFILE) to the hard limit to hold them all.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import json
 import os
 import queue
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -458,8 +465,15 @@ def run_load(port: int, scenario: str, n: int, seconds: float, core: int | None,
 
 
 def start_ewallet(
-    database: str | None, folder: str, core: int | None, extra: list[str], workers: int = 1
+    database: str | None,
+    folder: str,
+    core: int | None,
+    extra: list[str],
+    workers: int = 1,
+    settings: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen, int]:
+    """The server on a free port, once it (every worker) listens; `settings`: more EWALLET_*
+    variables for it."""
     port = free_port()
     db = database or f"sqlite:///{folder}/bench.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("EWALLET_")}
@@ -467,6 +481,7 @@ def start_ewallet(
     env.update(EWALLET_SYSTEM_KEY=SYSTEM_KEY, EWALLET_ANON_RATE="0", EWALLET_LOG_LEVEL="WARNING",
                EWALLET_UNUSED_SESSIONS_PER_PEER="0",
                EWALLET_ARGON2_TIME_COST="1", EWALLET_ARGON2_MEMORY_KIB="8192")  # fmt: skip
+    env.update(settings or {})
     cmd = [sys.executable, "-m", "ewallet", "serve", "--port", str(port), "--database", db, *extra]
     if workers > 1:
         cmd += ["--workers", str(workers)]
@@ -484,30 +499,57 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def idle_memory(port: int, pid: int, count: int) -> dict:
-    """The server's RSS bare (one account), with `count` idle connections that each ran one
-    instruction, and with the same connections subscribed (RSS seldom shrinks: each figure
-    includes the one before)."""
-    (account,) = await prepare(port, 1)
-    await asyncio.sleep(0.5)
-    figures = {"bare_rss_mb": rss_mb(pid)}
-    conns = []
+async def idle_connections(port: int, account: Conn, count: int) -> list[Conn]:
+    """`count` connections that each ran one instruction (a view, in `account`'s session) and
+    stay open, idle."""
+    conns: list[Conn] = []
     for _ in range(count):
         conn = Conn(*await asyncio.open_connection("127.0.0.1", port))
         conn.ids = dict(account.ids)
-        assert (await conn.call(action="view", view="credit", credit="ewallet"))["failed"] is False
+        answer = await conn.call(action="view", view="credit", credit="ewallet")
+        assert answer["failed"] is False, f"connection {len(conns) + 1}: {answer}"
         conns.append(conn)
+    return conns
+
+
+async def idle_memory(port: int, pid: int, count: int, idle: int = 0) -> dict:
+    """The server's RSS bare (one account), with `count` idle connections that each ran one
+    instruction, with the same connections subscribed, and (`idle`) with that many more idle
+    connections opened beside the subscribed ones (RSS seldom shrinks: each figure includes the
+    one before)."""
+    (account,) = await prepare(port, 1)
+    await asyncio.sleep(0.5)
+    figures = {"bare_rss_mb": rss_mb(pid)}
+    conns = await idle_connections(port, account, count)
     await asyncio.sleep(0.5)
     figures["idle_rss_mb"] = rss_mb(pid)
     for conn in conns:
         assert (await conn.call(action="subscribe", subscribe="events"))["failed"] is False
     await asyncio.sleep(0.5)
     figures["subscribed_rss_mb"] = rss_mb(pid)
+    if idle:
+        conns += await idle_connections(port, account, idle)
+        await asyncio.sleep(0.5)
+        figures["idle_subscribed_mb"] = rss_mb(pid)
     for conn in [*conns, account]:
         conn.writer.close()
     figures["idle_kib_each"] = (figures["idle_rss_mb"] - figures["bare_rss_mb"]) * 1024 / count
     figures["subscribed_kib_each"] = (figures["subscribed_rss_mb"] - figures["idle_rss_mb"]) * 1024 / count
     return figures
+
+
+#: Descriptors over the memory run's connections, for the server's cap and this process's limit.
+MEMORY_MARGIN = 100
+
+
+def raise_descriptor_limit(wanted: int) -> None:
+    """This process holds every connection of the memory run: its soft RLIMIT_NOFILE goes up to
+    the hard limit (1,024 is a common soft one), and a hard limit below `wanted` stops the run."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        raise SystemExit(f"bench.py: the memory run needs {wanted} descriptors, the hard limit is {hard}: lower it")
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else hard, hard))
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -557,9 +599,22 @@ def main() -> int:
         help="`ewallet serve --workers` counts, comma-separated: the scenarios run once per count (e.g. 1,2)",
     )
     parser.add_argument("--memory", type=int, default=0, help="idle connections for the memory figure (0: none)")
+    parser.add_argument(
+        "--idle",
+        type=int,
+        default=0,
+        metavar="M",
+        help="with --memory N: then open M more idle connections beside the N subscribed ones and report"
+        " the server's RSS with all of them open (memory_idle_subscribed_mb; the issue's target, 10,000 idle plus"
+        " 1,000 subscribers <= 300 MB: --memory 1000 --idle 10000). That server gets EWALLET_MAX_CONNECTIONS="
+        f"N+M+{1 + MEMORY_MARGIN} (its default cap, 10,000, would refuse the last ones); this process raises its"
+        " descriptor limit to the hard one",
+    )
     parser.add_argument("--load", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.idle and not args.memory:
+        parser.error("--idle needs --memory N (the subscribed connections beside the idle ones)")
 
     if args.load:
         result = asyncio.run(drive(args.port, args.load, args.connections, args.seconds, int(args.subscribers)))
@@ -621,14 +676,21 @@ def main() -> int:
     shutil.rmtree(folder, ignore_errors=True)
     if args.memory:
         memory_folder = tempfile.mkdtemp(prefix="ewallet-bench-memory-")
-        server, port = start_ewallet(args.database, memory_folder, None, args.server_arg)
+        # Every connection of the run at once, the account's own too, and a margin: the server's
+        # default cap (10,000) would refuse the last of --idle 10000 --memory 1000.
+        wanted = args.memory + args.idle + 1
+        settings = {"EWALLET_MAX_CONNECTIONS": str(wanted + MEMORY_MARGIN)} if args.idle else {}
+        server, port = start_ewallet(args.database, memory_folder, None, args.server_arg, settings=settings)
         try:
-            memory = asyncio.run(idle_memory(port, server.pid, args.memory))
+            raise_descriptor_limit(wanted + MEMORY_MARGIN)
+            memory = asyncio.run(idle_memory(port, server.pid, args.memory, args.idle))
         finally:
             stop(server)
             shutil.rmtree(memory_folder, ignore_errors=True)
         figures |= {f"memory_{key}": round(value, 1) for key, value in memory.items()}
         figures["memory_connections"] = args.memory
+        if args.idle:
+            figures["memory_idle_connections"] = args.idle
 
     figures["transfers_per_s"] = figures.get("transfer_per_s")
     figures["transfer_p99_ms"] = figures.get("transfer_p99_ms")
@@ -651,7 +713,11 @@ def main() -> int:
         per_s, each = pg_loops[f"pg_loop_{width}_per_s"], "connection" if width == 1 else "connections, 1 process each"
         print(f"{f'pg loop x{width}':<14}{per_s:>10.1f}{'':>9}{'':>9}  (PostgreSQL ceiling, {width} {each})")
     print(f"server peak RSS: {figures['server_rss_mb']} MB")
-    for key in sorted(k for k in figures if k.startswith(("events_", "memory_"))):
+    if args.idle:
+        print(f"server RSS, {args.idle} idle + {args.memory} subscribed connections open:"
+              f" {figures['memory_idle_subscribed_mb']} MB")  # fmt: skip
+    printed = {"memory_idle_subscribed_mb", "memory_idle_connections"}
+    for key in sorted(k for k in figures if k.startswith(("events_", "memory_")) and k not in printed):
         print(f"{key}: {figures[key]}")
     print(json.dumps(figures))
     return 0
