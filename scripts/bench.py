@@ -7,6 +7,16 @@ sqlite3 loop doing a transfer's writes (the storage ceiling). A load generator i
 process (pinned to one core with taskset when available) drives N connections. Prints a table
 and, as its last line, one JSON object with the figures.
 
+When --database is a PostgreSQL URL (an existing database: `createdb NAME` first), the run also
+measures PostgreSQL's ceiling there: a raw psycopg 3 loop doing a transfer's statements in one
+transaction (debit the payer's balance, guarded so it stays >= 0, credit the receiver's, insert
+the outgoing and the incoming ledger rows, COMMIT; the balances in ascending id order, as the
+server does, so that none deadlock) on scratch tables of its own, created and dropped in the run,
+on 1 connection and on 8 (`pg loop x1`, `pg loop x8`; pg_loop_1_per_s, pg_loop_8_per_s). Each
+connection is driven by its own process (multiprocessing, spawn), so that the figure is
+PostgreSQL's and not one Python process's GIL. The transfer scenario's ratio is then to
+`pg loop x8`; the sqlite loop stays in the table.
+
     python scripts/bench.py            # 10 s per scenario
     python scripts/bench.py --quick    # under a minute in all
     python scripts/bench.py --quick --scenarios events --subscribers 0,100,1000
@@ -15,7 +25,13 @@ The `events` scenario runs the transfer load once per subscriber count (each sub
 extra connection subscribed to one of the accounts' credits_received); it reports the transfer
 rate as a ratio to the run with no subscribers, and the latency from a transfer's answer to the
 receiver's event (its first subscriber's). The memory figure (`--memory N`) is the server's RSS
-with N idle subscribed connections against N idle unsubscribed ones and the bare server.
+with N idle subscribed connections against N idle unsubscribed ones and the bare server. With
+`--idle M` as well, M more idle connections are then opened beside the N subscribed ones, and
+the server's RSS with all of them open is memory_idle_subscribed_mb (the issue's target:
+`--memory 1000 --idle 10000`, at most 300 MB). Each idle connection, as for --memory, ran one
+instruction (a view in one logged-in session that they share) and stays open. That server runs
+with EWALLET_MAX_CONNECTIONS at N + M + 101, above its default cap of 10,000, and this process
+raises its own descriptor limit (RLIMIT_NOFILE) to the hard limit to hold them all.
 """
 
 from __future__ import annotations
@@ -24,7 +40,9 @@ import argparse
 import asyncio
 import json
 import os
+import queue
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -35,6 +53,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve()
 SYSTEM_KEY = "bench-system-key-0123456789abcdef-0123456789"
@@ -157,6 +176,122 @@ def sqlite_ceiling(seconds: float) -> float:
     return done / seconds
 
 
+#: Wallets of the PostgreSQL loop, shared by all its connections (as the sqlite loop's 100).
+PG_WALLETS = 100
+#: Connections (each in its own process) of the wider PostgreSQL loop.
+PG_LOOP_WIDE = 8
+
+
+def libpq_url(database: str) -> str:
+    """A SQLAlchemy URL (postgresql+psycopg://...) as the plain postgresql:// that libpq takes."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(database).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def is_postgres(database: str | None) -> bool:
+    return database is not None and database.split(":")[0].split("+")[0] in ("postgresql", "postgres")
+
+
+def pg_loop_worker(url: str, tables: tuple[str, str], seconds: float, seed: int, barrier: Any, results: Any) -> None:
+    """One connection's share of the PostgreSQL loop: a transfer's four statements and COMMIT,
+    as fast as they go for `seconds` from when every worker is connected; puts its count."""
+    import psycopg
+    from psycopg import sql
+
+    wallet, record = (sql.Identifier(name) for name in tables)
+    # The server's order: both balances in ascending id order (two opposite transfers then take
+    # their row locks in the same order and never deadlock), then the two ledger rows.
+    debit = sql.SQL("UPDATE {} SET credits = credits - 1 WHERE id = %s AND credits >= 1 RETURNING credits").format(
+        wallet
+    )
+    credit = sql.SQL("UPDATE {} SET credits = credits + 1 WHERE id = %s RETURNING credits").format(wallet)
+    ledger = sql.SQL("INSERT INTO {} (wallet, kind, credits, created) VALUES (%s, %s, 1, now())").format(record)
+    rnd = random.Random(seed)
+    with psycopg.connect(url) as db:
+        barrier.wait(60)
+        done, end = 0, time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            a, b = rnd.sample(range(1, PG_WALLETS + 1), 2)
+            for row_id, change in sorted(((a, debit), (b, credit)), key=lambda pair: pair[0]):
+                if db.execute(change, (row_id,)).fetchone() is None:
+                    raise RuntimeError(f"wallet {row_id} of the PostgreSQL loop would go below 0")
+            db.execute(ledger, (a, "transfer"))
+            db.execute(ledger, (b, "incoming"))
+            db.commit()
+            done += 1
+    results.put(done)
+
+
+def collect(results: Any, workers: list[Any], seconds: float) -> list[int]:
+    """One count from each worker, or an error as soon as one of them has died without it."""
+    counts: list[int] = []
+    deadline = time.perf_counter() + seconds
+    while len(counts) < len(workers):
+        try:
+            counts.append(results.get(timeout=0.5))
+        except queue.Empty:
+            if any(worker.exitcode not in (None, 0) for worker in workers) or time.perf_counter() > deadline:
+                raise RuntimeError("a worker of the PostgreSQL loop failed (its error is above)") from None
+    return counts
+
+
+def pg_ceiling(database: str, seconds: float) -> dict[str, float]:
+    """Transfers per second of a bare psycopg loop doing a transfer's writes (two balance UPDATEs,
+    the debit guarded so it stays >= 0, two ledger INSERTs, COMMIT: the server's statements,
+    durable as the server's, one round trip each) on scratch tables of `database`, on 1 and on
+    PG_LOOP_WIDE connections. Each connection is driven by its own process, so that what is
+    measured is PostgreSQL and not one Python process's GIL."""
+    import multiprocessing
+
+    import psycopg
+    from psycopg import sql
+
+    url = libpq_url(database)
+    # Named after this run: a concurrent bench on the same database keeps its own.
+    tables = (f"bench_pg_loop_wallet_{os.getpid()}", f"bench_pg_loop_record_{os.getpid()}")
+    wallet, record = (sql.Identifier(name) for name in tables)
+    try:
+        admin = psycopg.connect(url, autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise SystemExit(f"bench.py: cannot connect to {database}: {exc}".strip()) from None
+    with admin:
+        admin.execute(sql.SQL("CREATE TABLE {} (id integer PRIMARY KEY, credits bigint NOT NULL)").format(wallet))
+        admin.execute(
+            sql.SQL(
+                "CREATE TABLE {} (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, wallet integer NOT NULL,"
+                " kind text NOT NULL, credits bigint NOT NULL, created timestamptz NOT NULL)"
+            ).format(record)
+        )
+        try:
+            admin.execute(
+                sql.SQL("INSERT INTO {} SELECT id, 1000000000 FROM generate_series(1, %s) AS id").format(wallet),
+                (PG_WALLETS,),
+            )
+            # spawn, not fork: a clean interpreter per worker, whatever threads this one has.
+            context = multiprocessing.get_context("spawn")
+            figures = {}
+            for width in (1, PG_LOOP_WIDE):
+                barrier, results = context.Barrier(width), context.Queue()
+                workers = [
+                    context.Process(target=pg_loop_worker, args=(url, tables, seconds, seed, barrier, results))
+                    for seed in range(width)
+                ]
+                for worker in workers:
+                    worker.start()
+                try:
+                    done = sum(collect(results, workers, seconds + 120))
+                finally:
+                    for worker in workers:
+                        worker.join(30)
+                        if worker.is_alive():
+                            worker.kill()
+                figures[f"pg_loop_{width}_per_s"] = done / seconds
+        finally:
+            admin.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(wallet, record))
+    return figures
+
+
 # -- the load generator (runs in its own process) -----------------------------------------------
 
 
@@ -241,7 +376,8 @@ class Watch:
             task.cancel()
         for conn in self.conns:
             conn.writer.close()
-        found, missing = [], 0
+        found: list[float] = []
+        missing = 0
         for pair, times in self.answers.items():
             seen = self.events.get(pair, [])
             missing += max(len(times) - len(seen), 0)
@@ -273,6 +409,7 @@ async def drive(port: int, scenario: str, n: int, seconds: float, subscribers: i
             kind = scenario
             if scenario == "mixed":
                 kind = "transfer" if rnd.random() < 0.2 else "view"
+            request: dict[str, Any]
             if kind in ("client_id", "echo"):
                 request = dict(REQUEST_CLIENT_ID)
             elif kind == "view":
@@ -299,7 +436,7 @@ async def drive(port: int, scenario: str, n: int, seconds: float, subscribers: i
     for conn in conns:
         conn.writer.close()
     latencies.sort()
-    result = {
+    result: dict[str, object] = {
         "requests": len(latencies),
         "per_s": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
@@ -328,8 +465,15 @@ def run_load(port: int, scenario: str, n: int, seconds: float, core: int | None,
 
 
 def start_ewallet(
-    database: str | None, folder: str, core: int | None, extra: list[str], workers: int = 1
+    database: str | None,
+    folder: str,
+    core: int | None,
+    extra: list[str],
+    workers: int = 1,
+    settings: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen, int]:
+    """The server on a free port, once it (every worker) listens; `settings`: more EWALLET_*
+    variables for it."""
     port = free_port()
     db = database or f"sqlite:///{folder}/bench.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("EWALLET_")}
@@ -337,6 +481,7 @@ def start_ewallet(
     env.update(EWALLET_SYSTEM_KEY=SYSTEM_KEY, EWALLET_ANON_RATE="0", EWALLET_LOG_LEVEL="WARNING",
                EWALLET_UNUSED_SESSIONS_PER_PEER="0",
                EWALLET_ARGON2_TIME_COST="1", EWALLET_ARGON2_MEMORY_KIB="8192")  # fmt: skip
+    env.update(settings or {})
     cmd = [sys.executable, "-m", "ewallet", "serve", "--port", str(port), "--database", db, *extra]
     if workers > 1:
         cmd += ["--workers", str(workers)]
@@ -354,30 +499,57 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def idle_memory(port: int, pid: int, count: int) -> dict:
-    """The server's RSS bare (one account), with `count` idle connections that each ran one
-    instruction, and with the same connections subscribed (RSS seldom shrinks: each figure
-    includes the one before)."""
-    (account,) = await prepare(port, 1)
-    await asyncio.sleep(0.5)
-    figures = {"bare_rss_mb": rss_mb(pid)}
-    conns = []
+async def idle_connections(port: int, account: Conn, count: int) -> list[Conn]:
+    """`count` connections that each ran one instruction (a view, in `account`'s session) and
+    stay open, idle."""
+    conns: list[Conn] = []
     for _ in range(count):
         conn = Conn(*await asyncio.open_connection("127.0.0.1", port))
         conn.ids = dict(account.ids)
-        assert (await conn.call(action="view", view="credit", credit="ewallet"))["failed"] is False
+        answer = await conn.call(action="view", view="credit", credit="ewallet")
+        assert answer["failed"] is False, f"connection {len(conns) + 1}: {answer}"
         conns.append(conn)
+    return conns
+
+
+async def idle_memory(port: int, pid: int, count: int, idle: int = 0) -> dict:
+    """The server's RSS bare (one account), with `count` idle connections that each ran one
+    instruction, with the same connections subscribed, and (`idle`) with that many more idle
+    connections opened beside the subscribed ones (RSS seldom shrinks: each figure includes the
+    one before)."""
+    (account,) = await prepare(port, 1)
+    await asyncio.sleep(0.5)
+    figures = {"bare_rss_mb": rss_mb(pid)}
+    conns = await idle_connections(port, account, count)
     await asyncio.sleep(0.5)
     figures["idle_rss_mb"] = rss_mb(pid)
     for conn in conns:
         assert (await conn.call(action="subscribe", subscribe="events"))["failed"] is False
     await asyncio.sleep(0.5)
     figures["subscribed_rss_mb"] = rss_mb(pid)
+    if idle:
+        conns += await idle_connections(port, account, idle)
+        await asyncio.sleep(0.5)
+        figures["idle_subscribed_mb"] = rss_mb(pid)
     for conn in [*conns, account]:
         conn.writer.close()
     figures["idle_kib_each"] = (figures["idle_rss_mb"] - figures["bare_rss_mb"]) * 1024 / count
     figures["subscribed_kib_each"] = (figures["subscribed_rss_mb"] - figures["idle_rss_mb"]) * 1024 / count
     return figures
+
+
+#: Descriptors over the memory run's connections, for the server's cap and this process's limit.
+MEMORY_MARGIN = 100
+
+
+def raise_descriptor_limit(wanted: int) -> None:
+    """This process holds every connection of the memory run: its soft RLIMIT_NOFILE goes up to
+    the hard limit (1,024 is a common soft one), and a hard limit below `wanted` stops the run."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        raise SystemExit(f"bench.py: the memory run needs {wanted} descriptors, the hard limit is {hard}: lower it")
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else hard, hard))
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -413,7 +585,11 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="short runs (under a minute in all)")
     parser.add_argument("--seconds", type=float, default=None, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--database", default=None, help="database URL (default: a SQLite file)")
+    parser.add_argument(
+        "--database",
+        default=None,
+        help="database URL (default: a SQLite file); PostgreSQL: an existing database, which also gets the pg loops",
+    )
     parser.add_argument("--scenarios", default="client_id,view,transfer,mixed,timer")
     parser.add_argument("--server-arg", action="append", default=[], help="extra `ewallet serve` argument")
     parser.add_argument("--subscribers", default="0,100,1000", help="the events scenario's subscriber counts")
@@ -423,9 +599,22 @@ def main() -> int:
         help="`ewallet serve --workers` counts, comma-separated: the scenarios run once per count (e.g. 1,2)",
     )
     parser.add_argument("--memory", type=int, default=0, help="idle connections for the memory figure (0: none)")
+    parser.add_argument(
+        "--idle",
+        type=int,
+        default=0,
+        metavar="M",
+        help="with --memory N: then open M more idle connections beside the N subscribed ones and report"
+        " the server's RSS with all of them open (memory_idle_subscribed_mb; the issue's target, 10,000 idle plus"
+        " 1,000 subscribers <= 300 MB: --memory 1000 --idle 10000). That server gets EWALLET_MAX_CONNECTIONS="
+        f"N+M+{1 + MEMORY_MARGIN} (its default cap, 10,000, would refuse the last ones); this process raises its"
+        " descriptor limit to the hard one",
+    )
     parser.add_argument("--load", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.idle and not args.memory:
+        parser.error("--idle needs --memory N (the subscribed connections beside the idle ones)")
 
     if args.load:
         result = asyncio.run(drive(args.port, args.load, args.connections, args.seconds, int(args.subscribers)))
@@ -450,6 +639,13 @@ def main() -> int:
 
     sqlite_per_s = sqlite_ceiling(seconds)
     figures["sqlite_transfers_per_s"] = round(sqlite_per_s, 1)
+    # On PostgreSQL the transfers are held against PostgreSQL's own loop on 8 connections (the
+    # server runs several transactions at once there); the sqlite loop stays in the table.
+    pg_loops = pg_ceiling(args.database, seconds) if is_postgres(args.database) else {}
+    figures |= {key: round(value, 1) for key, value in pg_loops.items()}
+    storage_per_s, storage = sqlite_per_s, "sqlite loop"
+    if pg_loops:
+        storage_per_s, storage = pg_loops[f"pg_loop_{PG_LOOP_WIDE}_per_s"], f"pg loop x{PG_LOOP_WIDE}"
 
     counts = [int(n) for n in args.workers.split(",")]
     for workers in counts:
@@ -464,7 +660,7 @@ def main() -> int:
                     events_rows(port, args, seconds, load_core, rows, figures)
                     continue
                 result = run_load(port, scenario, args.connections, seconds, load_core)
-                base = sqlite_per_s if scenario == "transfer" else ceiling["per_s"]
+                base = storage_per_s if scenario == "transfer" else ceiling["per_s"]
                 rows.append((scenario + label, result, result["per_s"] / base))
                 figures[f"{scenario}{suffix}_per_s"] = round(result["per_s"], 1)
                 figures[f"{scenario}{suffix}_p50_ms"] = round(result["p50_ms"], 2)
@@ -480,14 +676,21 @@ def main() -> int:
     shutil.rmtree(folder, ignore_errors=True)
     if args.memory:
         memory_folder = tempfile.mkdtemp(prefix="ewallet-bench-memory-")
-        server, port = start_ewallet(args.database, memory_folder, None, args.server_arg)
+        # Every connection of the run at once, the account's own too, and a margin: the server's
+        # default cap (10,000) would refuse the last of --idle 10000 --memory 1000.
+        wanted = args.memory + args.idle + 1
+        settings = {"EWALLET_MAX_CONNECTIONS": str(wanted + MEMORY_MARGIN)} if args.idle else {}
+        server, port = start_ewallet(args.database, memory_folder, None, args.server_arg, settings=settings)
         try:
-            memory = asyncio.run(idle_memory(port, server.pid, args.memory))
+            raise_descriptor_limit(wanted + MEMORY_MARGIN)
+            memory = asyncio.run(idle_memory(port, server.pid, args.memory, args.idle))
         finally:
             stop(server)
             shutil.rmtree(memory_folder, ignore_errors=True)
         figures |= {f"memory_{key}": round(value, 1) for key, value in memory.items()}
         figures["memory_connections"] = args.memory
+        if args.idle:
+            figures["memory_idle_connections"] = args.idle
 
     figures["transfers_per_s"] = figures.get("transfer_per_s")
     figures["transfer_p99_ms"] = figures.get("transfer_p99_ms")
@@ -502,12 +705,19 @@ def main() -> int:
 
     print(f"{'scenario':<14}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}  ratio to ceiling")
     for name, result, ratio in rows:
-        of = "events/0" if name.startswith("events") else "sqlite loop" if name.startswith("transfer") else "echo"
+        of = "events/0" if name.startswith("events") else storage if name.startswith("transfer") else "echo"
         shown = "" if ratio is None else f"{ratio:.3f} (of {of})"
         print(f"{name:<14}{result['per_s']:>10.1f}{result['p50_ms']:>9.2f}{result['p99_ms']:>9.2f}  {shown}")
     print(f"{'sqlite loop':<14}{sqlite_per_s:>10.1f}{'':>9}{'':>9}  (storage ceiling, transfers/s)")
+    for width in (1, PG_LOOP_WIDE) if pg_loops else ():
+        per_s, each = pg_loops[f"pg_loop_{width}_per_s"], "connection" if width == 1 else "connections, 1 process each"
+        print(f"{f'pg loop x{width}':<14}{per_s:>10.1f}{'':>9}{'':>9}  (PostgreSQL ceiling, {width} {each})")
     print(f"server peak RSS: {figures['server_rss_mb']} MB")
-    for key in sorted(k for k in figures if k.startswith(("events_", "memory_"))):
+    if args.idle:
+        print(f"server RSS, {args.idle} idle + {args.memory} subscribed connections open:"
+              f" {figures['memory_idle_subscribed_mb']} MB")  # fmt: skip
+    printed = {"memory_idle_subscribed_mb", "memory_idle_connections"}
+    for key in sorted(k for k in figures if k.startswith(("events_", "memory_")) and k not in printed):
         print(f"{key}: {figures[key]}")
     print(json.dumps(figures))
     return 0
