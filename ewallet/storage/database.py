@@ -14,6 +14,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ewallet.storage.statements import run_on_driver
+
 log = logging.getLogger(__name__)
 
 #: Execution option marking a connection whose transactions only read.
@@ -41,6 +43,7 @@ def create_db_engine(url: str | URL, *, busy_timeout: float = 5.0, pool_size: in
             hide_parameters=True,
         )
         _make_sqlite_durable(engine, busy_timeout)
+        _send_savepoints_directly(engine)
         return engine
     kwargs: dict[str, Any] = {
         "pool_size": pool_size,
@@ -50,7 +53,23 @@ def create_db_engine(url: str | URL, *, busy_timeout: float = 5.0, pool_size: in
         # parameters: password hashes, emails, phones.
         "hide_parameters": True,
     }
-    return create_engine(parsed, **kwargs)
+    engine = create_engine(parsed, **kwargs)
+    _send_savepoints_directly(engine)
+    return engine
+
+
+def _send_savepoints_directly(engine: Engine) -> None:
+    """Group commit wraps every instruction in a savepoint. SQLAlchemy builds and compiles a new
+    SAVEPOINT clause each time (about a sixth of a transfer's CPU); the text is fixed, so it
+    goes to the driver as text, with errors raised as SQLAlchemy raises them."""
+    dialect: Any = engine.dialect
+    dialect.do_savepoint = lambda connection, name: run_on_driver(connection, f"SAVEPOINT {name}").close()
+    dialect.do_release_savepoint = lambda connection, name: run_on_driver(
+        connection, f"RELEASE SAVEPOINT {name}"
+    ).close()
+    dialect.do_rollback_to_savepoint = lambda connection, name: run_on_driver(
+        connection, f"ROLLBACK TO SAVEPOINT {name}"
+    ).close()
 
 
 def _make_sqlite_durable(engine: Engine, busy_timeout: float) -> None:

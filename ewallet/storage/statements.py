@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Dialect, bindparam, insert
+from sqlalchemy import Connection, Dialect, bindparam, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.sql.base import Executable
@@ -37,26 +37,47 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 Processor = Callable[[Any], Any]
+#: A parameter the caller gives at execution (None is a value a statement may bind itself).
+_ASKED = object()
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Compiled:
     sql: str
-    #: The names of the parameters in the driver's order (positional dialects), else None.
-    order: tuple[str, ...] | None
-    #: Values the statement binds itself (a LIMIT 1), by compiled name.
-    defaults: Mapping[str, Any]
-    binders: Mapping[str, Processor]
+    #: Positional dialects (SQLite): the driver takes a tuple in this order, else a dict.
+    positional: bool
+    #: Per driver parameter: its name, its type's bind processor, and the value the statement
+    #: binds itself (an anonymous LIMIT 1) or _ASKED.
+    plan: tuple[tuple[str, Processor | None, Any], ...]
+    dialect: Dialect
+    columns: tuple[Any, ...]
     row: type[tuple[Any, ...]] | None
-    readers: tuple[tuple[int, Processor], ...]
+    #: The result processors by column index, made at the first result: some (psycopg's
+    #: numeric) depend on the type the driver reports for the column.
+    readers: tuple[tuple[int, Processor], ...] | None = None
 
     def arguments(self, params: Mapping[str, Any]) -> Any:
-        values = {**self.defaults, **params} if self.defaults else dict(params)
-        for name, process in self.binders.items():
-            values[name] = process(values[name])
-        if self.order is None:
-            return values
-        return tuple(values[name] for name in self.order)
+        values = []
+        try:
+            for name, process, own in self.plan:
+                value = params[name] if own is _ASKED else own
+                values.append(value if process is None else process(value))
+        except KeyError as missing:
+            raise TypeError(f"the statement needs the parameter {missing}") from None
+        if self.positional:
+            return tuple(values)
+        return {name: value for (name, _, _), value in zip(self.plan, values, strict=True)}
+
+    def prepare_reading(self, description: Any) -> None:
+        if self.readers is not None:
+            return
+        readers = []
+        for index, column in enumerate(self.columns):
+            coltype = description[index][1] if description else None
+            read = column.type.dialect_impl(self.dialect).result_processor(self.dialect, coltype)
+            if read is not None:
+                readers.append((index, read))
+        self.readers = tuple(readers)
 
     def read(self, raw: tuple[Any, ...]) -> Any:
         if self.readers:
@@ -68,9 +89,10 @@ class _Compiled:
         return self.row(*raw)
 
 
-def _row_type(fields: list[str]) -> type[tuple[Any, ...]]:
-    # Attribute access like SQLAlchemy's rows, at a tuple's cost.
-    return namedtuple("Row", fields)
+def _row_type(fields: list[str | None]) -> type[tuple[Any, ...]]:
+    # Attribute access like SQLAlchemy's rows, at a tuple's cost. A column without a usable
+    # name (an unlabelled count(*), a repeated key) is reachable by index only.
+    return namedtuple("Row", [field or "_" for field in fields], rename=True)
 
 
 def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
@@ -81,24 +103,73 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
     # A parameter the caller names keeps its name; an anonymous one (a LIMIT 1) gets a compiled
     # name and carries its own value.
     defaults = {name: bind.effective_value for bind, name in names.items() if bind.key != name}
-    if any(value is None for value in defaults.values()):
+    if any(bind.required for bind, name in names.items() if bind.key != name):
         raise TypeError("a parameter was renamed by the compiler: give it a name of its own")
-    binders = {}
-    for bind, name in names.items():
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
-            binders[name] = process
-    order = tuple(compiled.positiontup or ()) if compiled.positional else None
-    columns = list(getattr(statement, "exported_columns", None) or ())
-    row: type[tuple[Any, ...]] | None = None
-    readers: list[tuple[int, Processor]] = []
-    if columns:
-        row = _row_type([column.key for column in columns])
-        for index, column in enumerate(columns):
-            read = column.type.dialect_impl(dialect).result_processor(dialect, None)
-            if read is not None:
-                readers.append((index, read))
-    return _Compiled(compiled.string, order, defaults, binders, row, tuple(readers))
+    types = {name: bind.type for bind, name in names.items()}
+    # positiontup repeats a name used twice; a dict needs each once.
+    order = list(compiled.positiontup or ()) if compiled.positional else list(dict.fromkeys(names.values()))
+    plan = tuple(
+        (name, types[name].dialect_impl(dialect).bind_processor(dialect), defaults.get(name, _ASKED)) for name in order
+    )
+    columns = tuple(getattr(statement, "exported_columns", None) or ())
+    row = _row_type([column.key for column in columns]) if columns else None
+    return _Compiled(compiled.string, compiled.positional, plan, dialect, columns, row)
+
+
+#: Keys a session's `info` to the connection of its current transaction.
+_PINNED = "ewallet_transaction_connection"
+
+
+def transaction_connection(db: Db) -> Connection:
+    """The connection of the session's innermost transaction, beginning it if need be. Kept in
+    the session's `info` for that transaction: `Session.connection()` walks the ORM's transaction
+    state on every call, which cost more than the statement itself. It is still called once per
+    transaction and savepoint, because it is what emits a `begin_nested()`'s SAVEPOINT: without
+    it a savepoint's rollback would undo nothing."""
+    pinned: tuple[object, Connection] | None = db.info.get(_PINNED)
+    current = db.get_nested_transaction() or db.get_transaction()
+    if pinned is not None and pinned[0] is current and current is not None:
+        connection = pinned[1]
+        if not (connection.closed or connection.invalidated):
+            return connection
+    connection = db.connection()
+    db.info[_PINNED] = (db.get_nested_transaction() or db.get_transaction(), connection)
+    return connection
+
+
+def run_on_driver(connection: Connection, sql: str, arguments: Any = None) -> Any:
+    """Execute `sql` on the connection's driver cursor, errors raised as SQLAlchemy raises them.
+    The engine's cursor events still see every statement (tracing, the drills that cut a
+    connection at a given statement); without listeners they cost two truth tests."""
+    dialect = connection.dialect
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    dispatch = connection.dispatch
+    try:
+        if dispatch.before_cursor_execute:
+            dispatch.before_cursor_execute(connection, cursor, sql, arguments, None, False)
+        if arguments is None:
+            cursor.execute(sql)
+        else:
+            cursor.execute(sql, arguments)
+        if dispatch.after_cursor_execute:
+            dispatch.after_cursor_execute(connection, cursor, sql, arguments, None, False)
+    except dialect.loaded_dbapi.Error as exc:
+        lost = dialect.is_disconnect(exc, driver, cursor)
+        if lost:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            sql,
+            None,
+            exc,
+            dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            connection_invalidated=lost,
+            dialect=dialect,
+            ismulti=False,
+        ) from exc
+    return cursor
 
 
 class Statement:
@@ -121,47 +192,21 @@ class Statement:
         return compiled
 
     def _run(self, db: Db, params: Mapping[str, Any]) -> tuple[_Compiled, Any]:
-        connection = db.connection()
-        dialect = connection.dialect
-        compiled = self._for(dialect)
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        cursor = driver.cursor()
-        arguments = compiled.arguments(params)
-        # The engine's cursor events still see every statement (tracing, the drills that cut a
-        # connection at a given statement); without listeners this costs two truth tests.
-        dispatch = connection.dispatch
-        try:
-            if dispatch.before_cursor_execute:
-                dispatch.before_cursor_execute(connection, cursor, compiled.sql, arguments, None, False)
-            cursor.execute(compiled.sql, arguments)
-            if dispatch.after_cursor_execute:
-                dispatch.after_cursor_execute(connection, cursor, compiled.sql, arguments, None, False)
-        except dialect.loaded_dbapi.Error as exc:
-            lost = dialect.is_disconnect(exc, driver, cursor)
-            if lost:
-                connection.invalidate(exc)
-            raise DBAPIError.instance(
-                compiled.sql,
-                None,
-                exc,
-                dialect.loaded_dbapi.Error,
-                hide_parameters=True,
-                connection_invalidated=lost,
-                dialect=dialect,
-                ismulti=False,
-            ) from exc
-        return compiled, cursor
+        connection = transaction_connection(db)
+        compiled = self._for(connection.dialect)
+        return compiled, run_on_driver(connection, compiled.sql, compiled.arguments(params))
 
     def first(self, db: Db, params: Mapping[str, Any] | None = None) -> Any:
         """The first row, or None."""
         compiled, cursor = self._run(db, params or {})
+        compiled.prepare_reading(cursor.description)
         raw = cursor.fetchone()
         cursor.close()
         return None if raw is None else compiled.read(raw)
 
     def all(self, db: Db, params: Mapping[str, Any] | None = None) -> list[Any]:
         compiled, cursor = self._run(db, params or {})
+        compiled.prepare_reading(cursor.description)
         rows = [compiled.read(raw) for raw in cursor.fetchall()]
         cursor.close()
         return rows
