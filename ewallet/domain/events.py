@@ -155,19 +155,42 @@ def accounts_since(db: Db, after: int, limit: int = 10_000) -> tuple[int, set[in
     return int(rows[-1][0]), {int(row[1]) for row in rows if row[1] is not None}
 
 
+_READ_AFTER = Statement(
+    select(_EVENTS.c.id, _EVENTS.c.kind, _EVENTS.c.ref_id, _EVENTS.c.data, _EVENTS.c.create_date)
+    .where(_EVENTS.c.account_id == bindparam("account"), _EVENTS.c.id > bindparam("after"))
+    .order_by(_EVENTS.c.id)
+    .limit(bindparam("limit"))
+)
+
+
 def read_after(db: Db, account_id: int, after: int, limit: int) -> list[StoredEvent]:
     """The account's events (every kind, the internal ones too) with seq above `after`, oldest
     first: a subscriber filters them, and learns from the internal ones what to look at again."""
+    return [
+        StoredEvent(seq, kind, account_id, ref_id, data, created)
+        for seq, kind, ref_id, data, created in _READ_AFTER.all(
+            db, {"account": account_id, "after": after, "limit": limit}
+        )
+    ]
+
+
+def read_after_each(db: Db, afters: dict[int, int], limit: int) -> list[StoredEvent] | None:
+    """For several accounts at once: the events (every kind) of each account with seq above its
+    own `after`, oldest first; None when there are more than `limit` to look at."""
     e = _EVENTS.c
     query = (
-        select(e.id, e.kind, e.ref_id, e.data, e.create_date)
-        .where(e.account_id == account_id, e.id > after)
+        select(e.id, e.kind, e.account_id, e.ref_id, e.data, e.create_date)
+        .where(e.account_id.in_(list(afters)), e.id > min(afters.values()))
         .order_by(e.id)
         .limit(limit)
     )
+    rows = db.execute(query).all()
+    if len(rows) >= limit:
+        return None
     return [
         StoredEvent(seq, kind, account_id, ref_id, data, created)
-        for seq, kind, ref_id, data, created in db.connection().execute(query)
+        for seq, kind, account_id, ref_id, data, created in rows
+        if seq > afters[account_id]
     ]
 
 

@@ -270,16 +270,28 @@ def list_data(db: Db, contact_list: ContactList, max_records: int) -> ContactLis
     )
 
 
+def transfer_record_data(record: Any) -> TransferRecordInfo:
+    """A transfer record, from its model or a row of its table."""
+    return TransferRecordInfo(
+        **_stamps(record),
+        sheet_id=record.sheet_id,
+        transfer_type=record.transfer_type,
+        transfer_from=record.transfer_from,
+        transfer_to=record.transfer_to,
+        credits=record.credits,
+    )
+
+
+def transfer_records(db: Db, ids: list[int]) -> dict[int, TransferRecordInfo]:
+    """The transfer records of these ids that exist, by id."""
+    found = (_row_statement(TransferRecord).first(db, {"id": record_id}) for record_id in ids)
+    return {record.id: transfer_record_data(record) for record in found if record is not None}
+
+
 def record_data(record: Any) -> RecordInfo:
     stamps = _stamps(record) | {"sheet_id": record.sheet_id}
     if isinstance(record, TransferRecord):
-        return TransferRecordInfo(
-            **stamps,
-            transfer_type=record.transfer_type,
-            transfer_from=record.transfer_from,
-            transfer_to=record.transfer_to,
-            credits=record.credits,
-        )
+        return transfer_record_data(record)
     if isinstance(record, InvoiceRecord):
         return InvoiceRecordInfo(
             **stamps,

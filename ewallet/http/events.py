@@ -106,6 +106,9 @@ class EventStream:
     async def ready(self) -> None:
         await self._taken.wait()
 
+    def has_room(self) -> bool:
+        return self._taken.is_set()
+
     def closing(self) -> bool:
         return self.ended
 

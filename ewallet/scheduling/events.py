@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,12 +34,14 @@ from ewallet.metrics import Metrics
 from ewallet.protocol import wire
 from ewallet.schemas.events import event_line
 from ewallet.settings import Settings
-from ewallet.storage.models import TimeRecord, TransferRecord
+from ewallet.storage.models import TimeRecord
 
 log = logging.getLogger(__name__)
 
 #: Events read and written per round: what may sit in a connection's buffer beyond its limit.
 PAGE = 100
+#: The most events one read of the fan-out takes (for every account it serves together).
+FAN_OUT_LIMIT = 2_000
 
 
 class EventSink(Protocol):
@@ -50,6 +52,9 @@ class EventSink(Protocol):
 
     async def ready(self) -> None:
         """Return once the sink can take more (its unsent output is below its limit)."""
+
+    def has_room(self) -> bool:
+        """Whether the sink can take more now (what `ready` would return at once for)."""
 
     def closing(self) -> bool: ...
 
@@ -77,6 +82,7 @@ class State:
 #: Read again what a subscription judges by when these pass by.
 _SESSION_CHANGED = frozenset({events.LOGGED_OUT})
 _TIMERS_CHANGED = frozenset({events.TIMER_CHANGED, events.TIMER_STOPPED})
+_RECHECKS = _SESSION_CHANGED | _TIMERS_CHANGED
 
 
 class EventHub:
@@ -103,6 +109,9 @@ class EventHub:
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ewallet-events")
         #: Reads in flight, shared by the subscriptions that ask for the same page.
         self._reads: dict[tuple[int, int, str], asyncio.Future[list[Stored]]] = {}
+        #: Accounts woken since the fan-out's last read, and whether the fan-out runs.
+        self._pending: set[int] = set()
+        self._fanning = False
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
@@ -117,9 +126,76 @@ class EventHub:
     # -- wake-ups -----------------------------------------------------------------------------------
 
     def wake(self, accounts: Iterable[int]) -> None:
+        """New events of these accounts may be stored: they join the next round of the fan-out."""
+        self._pending.update(account for account in accounts if account in self.subscriptions)
+        if self._pending and not self._fanning:
+            self._fanning = True
+            asyncio.get_running_loop().create_task(self._fan_out())
+
+    async def _fan_out(self) -> None:
+        """Deliver new events to the subscriptions that wait caught up, from one read for all
+        the accounts woken together (a group commit wakes dozens) and without waking each
+        subscription: at a thousand subscribers a read per account and a round per
+        subscription (a task switch, a shielded wait, the checks) cost more than the
+        instructions. The others (catching up, held by backpressure, with a session or timers
+        to read again) are woken and read for themselves, page by page, as before; so is every
+        subscription of an account whose new events ask for such a check or fill a page."""
+        accounts: set[int] = set()
+        try:
+            while self._pending:
+                accounts, self._pending = self._pending, set()
+                await self._deliver_to_waiting(accounts)
+        except Exception:
+            log.exception("event fan-out failed; the subscriptions read for themselves")
+            for account in accounts | self._pending:
+                for subscription in list(self.subscriptions.get(account, ())):
+                    subscription.wake()
+            self._pending.clear()
+        finally:
+            self._fanning = False
+
+    async def _deliver_to_waiting(self, accounts: set[int]) -> None:
+        groups: dict[tuple[int, int, str], list[Subscription]] = defaultdict(list)
         for account in accounts:
-            for subscription in self.subscriptions.get(account, ()):
-                subscription.wake()
+            for subscription in list(self.subscriptions.get(account, ())):
+                if subscription.waiting():
+                    groups[(account, subscription.after, subscription.terms.email)].append(subscription)
+                else:
+                    subscription.wake()
+        if not groups:
+            return
+        loop = asyncio.get_running_loop()
+        pages = await loop.run_in_executor(self.executor, self._pages, list(groups))
+        for (account, after, email), group in groups.items():
+            page = pages.get((account, after, email))
+            direct = page is not None and not any(event.kind in _RECHECKS for event in page)
+            for subscription in group:
+                # Checked again after the read: one that began a round of its own meanwhile
+                # reads this page itself, and must not get it twice.
+                if direct and page is not None and subscription.waiting() and subscription.after == after:
+                    subscription.take(page)
+                else:
+                    subscription.wake()
+
+    def _pages(self, wanted: list[tuple[int, int, str]]) -> dict[tuple[int, int, str], list[Stored]]:
+        """Each (account, after, email)'s page, from one read; left out when it would not fit a
+        page (that subscription then pages for itself)."""
+        afters: dict[int, int] = {}
+        for account, after, _ in wanted:
+            afters[account] = min(after, afters.get(account, after))
+        pages: dict[tuple[int, int, str], list[Stored]] = {}
+        with self.read.begin() as db:
+            stored = events.read_after_each(db, afters, FAN_OUT_LIMIT)
+            if stored is None:
+                return pages
+            by_account: dict[int, list[events.StoredEvent]] = defaultdict(list)
+            for event in stored:
+                by_account[event.account_id].append(event)
+            for account, after, email in wanted:
+                new = [event for event in by_account[account] if event.seq > after]
+                if len(new) < PAGE:
+                    pages[(account, after, email)] = self._page(db, email, new)
+        return pages
 
     def wake_all(self) -> None:
         self.wake(list(self.subscriptions))
@@ -160,24 +236,25 @@ class EventHub:
 
     # -- database work, on the hub's threads ------------------------------------------------------
 
-    async def stored(self, terms: events.SubscriptionTerms, after: int) -> list[Stored]:
-        """A page of the account's events above `after`. Every subscription of an account asks
-        for the same page when an event arrives (they have all delivered up to the same seq):
-        one read serves them all."""
-        key = (terms.account_id, after, terms.email)
+    async def stored(self, account_id: int, after: int, email: str) -> list[Stored]:
+        """A page of the account's events above `after`, as lines naming `email`. Whoever asks
+        for the same page while it is read shares the read."""
+        key = (account_id, after, email)
         future = self._reads.get(key)
         if future is None:
             loop = asyncio.get_running_loop()
-            future = loop.run_in_executor(self.executor, self._stored, terms.account_id, terms.email, after)
+            future = loop.run_in_executor(self.executor, self._stored, account_id, email, after)
             self._reads[key] = future
             future.add_done_callback(lambda _: self._reads.pop(key, None))
         return await asyncio.shield(future)
 
     def _stored(self, account_id: int, email: str, after: int) -> list[Stored]:
         with self.read.begin() as db:
-            stored = events.read_after(db, account_id, after, PAGE)
-            public = [event for event in stored if event.kind in events.KINDS]
-            lines = dict(self._lines(db, email, public))
+            return self._page(db, email, events.read_after(db, account_id, after, PAGE))
+
+    def _page(self, db: Db, email: str, stored: list[events.StoredEvent]) -> list[Stored]:
+        public = [event for event in stored if event.kind in events.KINDS]
+        lines = dict(self._lines(db, email, public))
         return [Stored(event.seq, event.kind, lines.get(event.seq)) for event in stored]
 
     async def state(self, terms: events.SubscriptionTerms, *, session: bool, timers: bool) -> State:
@@ -194,13 +271,17 @@ class EventHub:
         return State(alive=True, running=running)
 
     def _lines(self, db: Db, email: str, stored: list[events.StoredEvent]) -> list[tuple[int, bytes]]:
-        """The wire lines; the records events name are read in one statement per table."""
+        """The wire lines, with the records the events name (a transfer record by its id: a page
+        under load holds one or two)."""
         wanted = {kind: [e.ref_id for e in stored if e.kind == kind and e.ref_id is not None] for kind in events.KINDS}
-        transfers = _records(db, TransferRecord, wanted[events.CREDITS_RECEIVED])
-        times = _records(db, TimeRecord, wanted[events.TIMER_STOPPED])
+        transfers = views.transfer_records(db, wanted[events.CREDITS_RECEIVED])
+        times = _time_records(db, wanted[events.TIMER_STOPPED])
         zone = self.settings.zone
         lines = []
-        named = {events.CREDITS_RECEIVED: transfers, events.TIMER_STOPPED: times}
+        named: dict[str, Mapping[int, views.RecordInfo]] = {
+            events.CREDITS_RECEIVED: transfers,
+            events.TIMER_STOPPED: times,
+        }
         for event in stored:
             record = named.get(event.kind, {}).get(event.ref_id or 0)
             obj = event_line(event, email, record, zone)
@@ -222,11 +303,10 @@ class EventHub:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _records(db: Db, model: type[TransferRecord | TimeRecord], ids: list[int]) -> dict[int, views.RecordInfo]:
+def _time_records(db: Db, ids: list[int]) -> dict[int, views.RecordInfo]:
     if not ids:
         return {}
-    rows: Iterable[TransferRecord | TimeRecord] = db.scalars(select(model).where(model.id.in_(ids)))
-    return {row.id: views.record_data(row) for row in rows}
+    return {row.id: views.record_data(row) for row in db.scalars(select(TimeRecord).where(TimeRecord.id.in_(ids)))}
 
 
 class Subscription:
@@ -245,6 +325,8 @@ class Subscription:
         self._expiry: asyncio.TimerHandle | None = None
         #: Read the session and the timers again on the next page (a new subscription, expiry).
         self._recheck = True
+        #: The delivery task waits for a wake-up (it is not in the middle of a round).
+        self._idle = False
         self._on_end: list[Callable[[], None]] = []
         self.ended = False
 
@@ -256,6 +338,27 @@ class Subscription:
 
     def wake(self) -> None:
         self._woken.set()
+
+    def waiting(self) -> bool:
+        """Caught up and waiting, with nothing to check again and room to write: the hub may
+        hand it a page (`take`) instead of waking it."""
+        return (
+            self._idle
+            and not self._woken.is_set()
+            and not self._recheck
+            and not self.ended
+            and self.sink.has_room()
+            and not self.sink.closing()
+        )
+
+    def take(self, page: list[Stored]) -> None:
+        """Write the page's events this subscription wants, and move past the page."""
+        lines = [(e.seq, e.line) for e in page if e.line is not None and e.kind in self.terms.kinds]
+        if lines:
+            self.sink.send_events(lines)
+            self.hub.metrics.events_delivered.inc(len(lines))
+        if page:
+            self.after = page[-1].seq
 
     def check_session(self) -> None:
         """Read the session again (its expiry timer calls this): the subscription ends if the
@@ -294,7 +397,11 @@ class Subscription:
     async def _deliver(self) -> None:
         try:
             while not self.ended:
-                await self._woken.wait()
+                self._idle = True
+                try:
+                    await self._woken.wait()
+                finally:
+                    self._idle = False
                 self._woken.clear()
                 if not await self._drain():
                     return
@@ -312,7 +419,7 @@ class Subscription:
             if self.ended or self.sink.closing():
                 return False
             recheck, self._recheck = self._recheck, False
-            page = await self.hub.stored(self.terms, self.after)
+            page = await self.hub.stored(self.terms.account_id, self.after, self.terms.email)
             if self.ended or self.sink.closing():
                 return False
             seen = {event.kind for event in page}
@@ -324,12 +431,7 @@ class Subscription:
                     return False
                 if state.running is not None:
                     self._schedule_warnings(state.running)
-            lines = [(e.seq, e.line) for e in page if e.line is not None and e.kind in self.terms.kinds]
-            if lines:
-                self.sink.send_events(lines)
-                self.hub.metrics.events_delivered.inc(len(lines))
-            if page:
-                self.after = page[-1].seq
+            self.take(page)
             if len(page) < PAGE:
                 return True
 

@@ -149,6 +149,9 @@ class Connection(asyncio.Protocol):
         if self.flow is not None and self.flow.write_paused:
             await self.flow.drain()
 
+    def has_room(self) -> bool:
+        return self.flow is None or not self.flow.write_paused
+
     def closing(self) -> bool:
         return self.transport is None or self.transport.is_closing()
 
