@@ -66,7 +66,7 @@ def credits_to_clock(
     db: Db, account_id: int, credits: int, rate: Decimal, notes: str | None, now: datetime
 ) -> Conversion:
     """Allowed while the timer runs: the added minutes extend the run."""
-    ewallet, clock = held_chain(db, account_id, lock_wallet=True)
+    ewallet, clock = held_chain(db, account_id)
     settle(db, clock, now)
     hundredths = credits * rate_hundredths(rate)
     if ewallet.credits < credits:
@@ -92,7 +92,7 @@ def return_rate(clock: CreditClock, rate: Decimal) -> Decimal:
 def clock_to_credits(
     db: Db, account_id: int, hundredths: int, rate: Decimal, notes: str | None, now: datetime
 ) -> Conversion:
-    ewallet, clock = held_chain(db, account_id, lock_wallet=True)
+    ewallet, clock = held_chain(db, account_id)
     settle(db, clock, now)
     if clock.state != INACTIVE:
         raise TimerState("the credit clock's timer is running")

@@ -93,8 +93,11 @@ def woken_accounts(db: Db) -> set[int]:
     return accounts
 
 
+_OWNER = Statement(select(CreditEwallet.__table__.c.account_id).where(CreditEwallet.__table__.c.id == bindparam("id")))
+
+
 def clock_owner(db: Db, clock: CreditClock) -> int:
-    return int(db.scalars(select(CreditEwallet.account_id).where(CreditEwallet.id == clock.ewallet_id)).one())
+    return int(_OWNER.scalar(db, {"id": clock.ewallet_id}))
 
 
 def timer_changed(db: Db, clock: CreditClock, now: datetime) -> None:

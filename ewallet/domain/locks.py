@@ -72,23 +72,43 @@ def lock_clock(db: Db, clock_id: int) -> CreditClock:
     return db.scalars(query.execution_options(populate_existing=True)).one()
 
 
-def held_chain(db: Db, account_id: int, *, lock_wallet: bool) -> tuple[CreditEwallet, CreditClock]:
-    """For a balance or timer change: the account held, then its active ewallet (locked when
-    its credits change) and that ewallet's active clock locked, both visible. Under the held
-    account no switch or unlink can move the chain until this transaction ends."""
+def _held_account(db: Db, account_id: int) -> Any:
     account = share_accounts(db, account_id).get(account_id)
     if account is None or account.anonymised or account.deletion_date is not None:
         raise AccountPendingDeletion()
-    if lock_wallet:
-        ewallet = lock_ewallet(db, account.active_ewallet_id)
-    else:
-        query = select(CreditEwallet).where(
-            CreditEwallet.id == account.active_ewallet_id, CreditEwallet.hidden.is_(False)
-        )
-        ewallet = db.scalars(query.execution_options(populate_existing=True)).first()
-    if ewallet is None:
-        raise NotFound("the account has no active credit ewallet")
-    clock = lock_clock(db, ewallet.active_clock_id) if ewallet.active_clock_id else None
+    return account
+
+
+def _locked_active_clock(db: Db, active_clock_id: int | None) -> CreditClock:
+    clock = lock_clock(db, active_clock_id) if active_clock_id else None
     if clock is None or clock.hidden:
         raise NotFound("the active ewallet has no active credit clock")
-    return ewallet, clock
+    return clock
+
+
+def held_chain(db: Db, account_id: int) -> tuple[CreditEwallet, CreditClock]:
+    """For a balance change between credits and minutes: the account held, then its active
+    ewallet and that ewallet's active clock locked, both visible. Under the held account no
+    switch or unlink can move the chain until this transaction ends."""
+    account = _held_account(db, account_id)
+    ewallet = lock_ewallet(db, account.active_ewallet_id)
+    if ewallet is None:
+        raise NotFound("the account has no active credit ewallet")
+    return ewallet, _locked_active_clock(db, ewallet.active_clock_id)
+
+
+_ACTIVE_CLOCK_OF = Statement(
+    select(CreditEwallet.__table__.c.active_clock_id).where(
+        CreditEwallet.__table__.c.id == bindparam("id"), CreditEwallet.__table__.c.hidden.is_(False)
+    )
+)
+
+
+def held_clock(db: Db, account_id: int) -> CreditClock:
+    """For a timer change: as `held_chain`, with the ewallet only read (its credits do not
+    change), so that a timer and a conversion or movement of the same ewallet run side by side."""
+    account = _held_account(db, account_id)
+    ewallet = _ACTIVE_CLOCK_OF.first(db, {"id": account.active_ewallet_id}) if account.active_ewallet_id else None
+    if ewallet is None:
+        raise NotFound("the account has no active credit ewallet")
+    return _locked_active_clock(db, ewallet.active_clock_id)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session as Db
 
 from ewallet.domain import events
@@ -20,6 +20,8 @@ from ewallet.domain.kinds import TIME
 from ewallet.domain.locks import lock_clock
 from ewallet.domain.units import round_half_up_hundredths
 from ewallet.storage.models import CreditClock, TimeRecord
+from ewallet.storage.statements import Statement
+from ewallet.storage.types import UTCDateTime
 
 INACTIVE, ACTIVE, PENDING = "inactive", "active", "pending"
 #: One hundredth of a minute is 0.6 s.
@@ -258,10 +260,15 @@ def live_clock(db: Db, clock: CreditClock, now: datetime) -> LiveClock:
     return live(clock, now)
 
 
+_TOUCH_SHEET = Statement(
+    update(TIME.sheet.__table__)
+    .where(TIME.sheet.__table__.c.id == bindparam("id"))
+    .values(write_date=bindparam("now", type_=UTCDateTime()))
+)
+
+
 def _touch_sheet(db: Db, sheet_id: int, now: datetime) -> None:
-    sheet = db.get(TIME.sheet, sheet_id)
-    if sheet is not None:
-        sheet.write_date = now
+    _TOUCH_SHEET.execute(db, {"id": sheet_id, "now": now})
 
 
 def sweep(db: Db, now: datetime, batch: int = 500) -> int:

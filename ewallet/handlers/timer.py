@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ewallet.domain import resources, timer
-from ewallet.domain.locks import held_chain
+from ewallet.domain.locks import held_clock
 from ewallet.domain.units import minutes_of
 from ewallet.domain.views import time_record_data
 from ewallet.handlers.context import Context
@@ -15,8 +15,7 @@ from ewallet.storage.models import CreditClock
 
 
 def _clock(ctx: Context) -> CreditClock:
-    _, clock = held_chain(ctx.db, ctx.user.id, lock_wallet=False)
-    return clock
+    return held_clock(ctx.db, ctx.user.id)
 
 
 def start(_: NoParams, ctx: Context) -> TimerStarted:

@@ -6,6 +6,7 @@ format (never a guessing parser)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any
@@ -31,7 +32,14 @@ MAX_ID = 2**63 - 1
 
 
 def format_timestamp(instant: datetime, zone: tzinfo | None = None) -> str:
-    return instant.astimezone(zone or UTC).strftime(WIRE_FORMAT)
+    # The wire shows whole seconds, and a reply's instants are mostly the same few (now, the
+    # rows' write dates): each second is formatted once.
+    return _format_second(instant.replace(microsecond=0), zone or UTC)
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_second(instant: datetime, zone: tzinfo) -> str:
+    return instant.astimezone(zone).strftime(WIRE_FORMAT)
 
 
 def _serialize_timestamp(instant: datetime, info: SerializationInfo) -> str:
