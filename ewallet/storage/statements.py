@@ -23,7 +23,6 @@ refused when compiled."""
 
 from __future__ import annotations
 
-import weakref
 from collections import namedtuple
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -49,7 +48,6 @@ class _Compiled:
     #: Per driver parameter: its name, its type's bind processor, and the value the statement
     #: binds itself (an anonymous LIMIT 1) or _ASKED.
     plan: tuple[tuple[str, Processor | None, Any], ...]
-    dialect: Dialect
     columns: tuple[Any, ...]
     row: type[tuple[Any, ...]] | None
     #: The result processors by column index, made at the first result: some (psycopg's
@@ -68,13 +66,13 @@ class _Compiled:
             return tuple(values)
         return {name: value for (name, _, _), value in zip(self.plan, values, strict=True)}
 
-    def prepare_reading(self, description: Any) -> None:
+    def prepare_reading(self, dialect: Dialect, description: Any) -> None:
         if self.readers is not None:
             return
         readers = []
         for index, column in enumerate(self.columns):
             coltype = description[index][1] if description else None
-            read = column.type.dialect_impl(self.dialect).result_processor(self.dialect, coltype)
+            read = column.type.dialect_impl(dialect).result_processor(dialect, coltype)
             if read is not None:
                 readers.append((index, read))
         self.readers = tuple(readers)
@@ -113,7 +111,7 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
     )
     columns = tuple(getattr(statement, "exported_columns", None) or ())
     row = _row_type([column.key for column in columns]) if columns else None
-    return _Compiled(compiled.string, compiled.positional, plan, dialect, columns, row)
+    return _Compiled(compiled.string, compiled.positional, plan, columns, row)
 
 
 #: Keys a session's `info` to the connection of its current transaction.
@@ -181,32 +179,36 @@ class Statement:
         if not isinstance(statement, ClauseElement):
             raise TypeError("a Statement wraps a Core statement")
         self.statement = statement
-        # Per engine's dialect object (compilation may depend on the server's version); two
-        # threads compiling at once both produce the same value, so no lock is needed.
-        self._by_dialect: weakref.WeakKeyDictionary[Dialect, _Compiled] = weakref.WeakKeyDictionary()
+        # Per kind of dialect and server version (what compilation depends on; every engine
+        # here is made alike by storage.database), not per engine: engines come and go (tests,
+        # tools) and the processors would keep each one's dialect alive. Two threads compiling
+        # at once both produce the same value, so no lock is needed.
+        self._by_dialect: dict[tuple[type, object], _Compiled] = {}
 
     def _for(self, dialect: Dialect) -> _Compiled:
-        compiled = self._by_dialect.get(dialect)
+        key = (type(dialect), dialect.server_version_info)
+        compiled = self._by_dialect.get(key)
         if compiled is None:
-            compiled = self._by_dialect[dialect] = _compile(self.statement, dialect)
+            compiled = self._by_dialect[key] = _compile(self.statement, dialect)
         return compiled
 
     def _run(self, db: Db, params: Mapping[str, Any]) -> tuple[_Compiled, Any]:
         connection = transaction_connection(db)
         compiled = self._for(connection.dialect)
-        return compiled, run_on_driver(connection, compiled.sql, compiled.arguments(params))
+        cursor = run_on_driver(connection, compiled.sql, compiled.arguments(params))
+        if compiled.readers is None and compiled.columns:
+            compiled.prepare_reading(connection.dialect, cursor.description)
+        return compiled, cursor
 
     def first(self, db: Db, params: Mapping[str, Any] | None = None) -> Any:
         """The first row, or None."""
         compiled, cursor = self._run(db, params or {})
-        compiled.prepare_reading(cursor.description)
         raw = cursor.fetchone()
         cursor.close()
         return None if raw is None else compiled.read(raw)
 
     def all(self, db: Db, params: Mapping[str, Any] | None = None) -> list[Any]:
         compiled, cursor = self._run(db, params or {})
-        compiled.prepare_reading(cursor.description)
         rows = [compiled.read(raw) for raw in cursor.fetchall()]
         cursor.close()
         return rows
