@@ -9,6 +9,7 @@ import ipaddress
 import logging
 import os
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -236,12 +237,15 @@ def _scheduler(
     if policy_for(settings.transactions, dialect) == "grouped":
         # One writer at a time (SQLite's rule anyway): writes batched under one commit; reads
         # from a few threads beside it (WAL lets them run while the writer writes).
+        writing = threading.Event()
         writer = BatchThread(
-            "ewallet-writer", GroupCommit(pipeline, write, metrics), on_batch=_batch_sizes(metrics, "writer")
+            "ewallet-writer", GroupCommit(pipeline, write, metrics, writing), on_batch=_batch_sizes(metrics, "writer")
         )
         readers = [
             BatchThread(
-                f"ewallet-reader-{n}", SharedRead(pipeline, read, alone), on_batch=_batch_sizes(metrics, "reader")
+                f"ewallet-reader-{n}",
+                SharedRead(pipeline, read, alone, writing),
+                on_batch=_batch_sizes(metrics, "reader"),
             )
             for n in range(settings.readers)
         ]
