@@ -98,15 +98,17 @@ class Settings:
     transactions: str = field(
         default="auto",
         metadata=_opt(
-            "transaction policy: grouped (one writer thread, group commit), pooled (a transaction per"
-            " instruction on the thread pool) or auto (grouped on SQLite, pooled elsewhere)"
+            "transaction policy for writes: grouped (one writer thread, group commit), pooled (a transaction"
+            " per instruction on the thread pool) or auto (grouped on SQLite, pooled elsewhere)"
         ),
     )
     threads: int = field(default=4, metadata=_opt("threads that run instructions under the pooled policy"))
     password_threads: int = field(
         default=2, metadata=_opt("threads that hash and verify passwords, apart from the database threads")
     )
-    readers: int = field(default=1, metadata=_opt("threads that run read-only instructions under the grouped policy"))
+    readers: int = field(
+        default=1, metadata=_opt("threads that run read-only instructions, a batch sharing one read transaction")
+    )
     pool_size: int = field(default=20, metadata=_opt("database connections kept per process"))
     busy_timeout: float = field(default=5.0, metadata=_opt("seconds SQLite waits for a lock"))
     log_level: str = field(default="INFO", metadata=_opt("logging level"))
