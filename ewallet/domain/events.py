@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session as Db
 
 from ewallet.domain import session_store
 from ewallet.storage.models import CreditClock, CreditEwallet, Event, EwalletSession, StackEntry
-from ewallet.storage.statements import Statement, insert_values
+from ewallet.storage.statements import Statement, insert_values, transaction_connection
 
 CREDITS_RECEIVED, LOGIN, CLOCK_LOW, TIMER_STOPPED = "credits_received", "login", "clock_low", "timer_stopped"
 #: The kinds a subscriber can receive, in the order the protocol lists them.
@@ -81,7 +81,7 @@ def record(
         "data": data,
         "create_date": now,
     }
-    statement = _INSERT_ORDERED if db.connection().dialect.name == "postgresql" else _INSERT
+    statement = _INSERT_ORDERED if transaction_connection(db).dialect.name == "postgresql" else _INSERT
     seq = int(statement.scalar(db, values))
     db.info.setdefault(WAKE_KEY, set()).add(account_id)
     return seq
