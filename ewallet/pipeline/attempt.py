@@ -100,7 +100,9 @@ class Pipeline:
         self._authorise(instruction, ctx, lock=not route.read_only, place=True)
         check_request_id(instruction)
         params = validate_params(route.params, instruction.params, zone=self.services.settings.zone)
-        key = getattr(params, "idempotency_key", None)
+        # Asked of the class: a missing attribute goes through pydantic's __getattr__ and an
+        # AttributeError on every instruction without the field.
+        key = params.idempotency_key if "idempotency_key" in type(params).model_fields else None  # type: ignore[attr-defined]
         if route.idempotency_owner is None or key is None:
             return self._answer(route.handler(params, ctx))
         # Replay or run-and-remember, inside this instruction's own unit of work.
