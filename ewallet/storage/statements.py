@@ -1,4 +1,4 @@
-"""Hot statements, compiled once per dialect and run on the transaction's own driver connection.
+"""Hot statements, compiled once per kind of dialect and run on the transaction's own driver connection.
 
 SQLAlchemy's execution path (cache key, execution context, result metadata, events) costs about
 25 µs per statement on this machine; the driver itself 3 µs. An instruction on the hot path runs
