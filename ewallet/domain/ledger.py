@@ -33,16 +33,8 @@ _WALLET = Statement(
 )
 _TRANSFERS = cast(Table, TransferRecord.__table__)
 _INVOICES = cast(Table, InvoiceRecord.__table__)
-_TRANSFER_COLUMNS = (
-    "sheet_id", "ewallet_id", "reference", "transfer_type", "transfer_from", "transfer_to",
-    "from_account_id", "to_account_id", "credits", "create_date", "write_date", "hidden",
-)  # fmt: skip
-_INVOICE_COLUMNS = (
-    "sheet_id", "transfer_record_id", "reference", "credits", "currency", "cost", "seller", "notes",
-    "create_date", "write_date", "hidden",
-)  # fmt: skip
-_INSERT_TRANSFER = Statement(insert_values(_TRANSFERS, _TRANSFER_COLUMNS).returning(_TRANSFERS.c.id))
-_INSERT_INVOICE = Statement(insert_values(_INVOICES, _INVOICE_COLUMNS).returning(_INVOICES.c.id))
+_INSERT_TRANSFER = Statement(insert_values(_TRANSFERS).returning(_TRANSFERS.c.id))
+_INSERT_INVOICE = Statement(insert_values(_INVOICES).returning(_INVOICES.c.id))
 
 
 def _touch(table: Any) -> Statement:

@@ -289,9 +289,11 @@ def transfer_records(db: Db, ids: list[int]) -> dict[int, TransferRecordInfo]:
 
 
 def record_data(record: Any) -> RecordInfo:
-    stamps = _stamps(record) | {"sheet_id": record.sheet_id}
     if isinstance(record, TransferRecord):
         return transfer_record_data(record)
+    if isinstance(record, TimeRecord):
+        return time_record_data(record)
+    stamps = _stamps(record) | {"sheet_id": record.sheet_id}
     if isinstance(record, InvoiceRecord):
         return InvoiceRecordInfo(
             **stamps,
@@ -305,8 +307,6 @@ def record_data(record: Any) -> RecordInfo:
         return ConversionRecordInfo(
             **stamps, conversion_type=record.conversion_type, hundredths=record.hundredths, credits=record.credits
         )
-    if isinstance(record, TimeRecord):
-        return time_record_data(record)
     raise TypeError(f"not a ledger record: {type(record).__name__}")
 
 

@@ -168,11 +168,12 @@ class EventHub:
         pages = await loop.run_in_executor(self.executor, self._pages, list(groups))
         for (account, after, email), group in groups.items():
             page = pages.get((account, after, email))
-            direct = page is not None and not any(event.kind in _RECHECKS for event in page)
+            if page is not None and any(event.kind in _RECHECKS for event in page):
+                page = None
             for subscription in group:
                 # Checked again after the read: one that began a round of its own meanwhile
                 # reads this page itself, and must not get it twice.
-                if direct and page is not None and subscription.waiting() and subscription.after == after:
+                if page is not None and subscription.waiting() and subscription.after == after:
                     subscription.take(page)
                 else:
                     subscription.wake()

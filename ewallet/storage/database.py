@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -63,13 +64,16 @@ def _send_savepoints_directly(engine: Engine) -> None:
     SAVEPOINT clause each time (about a sixth of a transfer's CPU); the text is fixed, so it
     goes to the driver as text, with errors raised as SQLAlchemy raises them."""
     dialect: Any = engine.dialect
-    dialect.do_savepoint = lambda connection, name: run_on_driver(connection, f"SAVEPOINT {name}").close()
-    dialect.do_release_savepoint = lambda connection, name: run_on_driver(
-        connection, f"RELEASE SAVEPOINT {name}"
-    ).close()
-    dialect.do_rollback_to_savepoint = lambda connection, name: run_on_driver(
-        connection, f"ROLLBACK TO SAVEPOINT {name}"
-    ).close()
+    dialect.do_savepoint = _as_text("SAVEPOINT {}")
+    dialect.do_release_savepoint = _as_text("RELEASE SAVEPOINT {}")
+    dialect.do_rollback_to_savepoint = _as_text("ROLLBACK TO SAVEPOINT {}")
+
+
+def _as_text(template: str) -> Callable[[Connection, str], None]:
+    def send(connection: Connection, name: str) -> None:
+        run_on_driver(connection, template.format(name)).close()
+
+    return send
 
 
 def _make_sqlite_durable(engine: Engine, busy_timeout: float) -> None:

@@ -226,7 +226,10 @@ class Statement:
         return count
 
 
-def insert_values(table: Any, columns: tuple[str, ...] | list[str]) -> Any:
-    """INSERT of the named columns, each bound by its own name with its column's type (a
-    Statement cannot let the values decide the columns at execution, as Core's insert does)."""
+def insert_values(table: Any, columns: tuple[str, ...] | list[str] | None = None) -> Any:
+    """INSERT of the named columns (by default every column but the primary key), each bound by
+    its own name with its column's type (a Statement cannot let the values decide the columns at
+    execution, as Core's insert does)."""
+    if columns is None:
+        columns = [column.name for column in table.c if not column.primary_key]
     return insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in columns})
