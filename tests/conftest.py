@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session as Db
 from sqlalchemy.pool import NullPool
 
 from ewallet.clock import ManualClock
 from ewallet.domain.events import EVENTS_BEGAN
-from ewallet.storage.database import create_db_engine
+from ewallet.storage.database import create_db_engine, session_factory
 from ewallet.storage.migrate import upgrade
 from ewallet.storage.models import Base, Event
 from scripts.drills.processes import PG_ADMIN_URL, TRANSACTIONS, postgres_database
@@ -138,6 +139,20 @@ def _fresh_database(request: pytest.FixtureRequest, backend: str, sqlite_templat
 def backend_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> str:
     """A fresh, migrated database on each backend, for tests that run no server."""
     return _fresh_database(request, request.param, sqlite_template, tmp_path)
+
+
+@pytest.fixture
+def engine(backend_url: str) -> Iterator[Engine]:
+    """An engine on `backend_url` (the domain and storage tiers' tests)."""
+    engine = create_db_engine(backend_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Db]:
+    with session_factory(engine)() as session:
+        yield session
 
 
 @pytest.fixture(params=["sqlite", "sqlite-pooled", "postgresql"])

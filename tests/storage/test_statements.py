@@ -18,7 +18,6 @@ Real migrated databases, once on a SQLite file and once on PostgreSQL (`backend_
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -74,19 +73,6 @@ def event_values(**changes: Any) -> dict[str, Any]:
         "create_date": INSTANT,
     }
     return values | changes
-
-
-@pytest.fixture
-def engine(backend_url: str) -> Iterator[Engine]:
-    engine = create_db_engine(backend_url, pool_size=2)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def db(engine: Engine) -> Iterator[Db]:
-    with session_factory(engine)() as session:
-        yield session
 
 
 def fresh(engine: Engine) -> Db:
